@@ -1,0 +1,75 @@
+# Kumo — private Kubernetes-as-a-Service.
+SHELL := /usr/bin/env bash
+BIN := $(CURDIR)/bin
+export PATH := $(BIN):$(PATH)
+
+CONTROLLER_GEN_VERSION ?= v0.23.0
+GOLANGCI_LINT_VERSION ?= v2.15.0
+CONTROLLER_GEN := $(BIN)/controller-gen
+GOLANGCI_LINT := $(BIN)/golangci-lint
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(CONTROLLER_GEN):
+	GOBIN=$(BIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
+
+$(GOLANGCI_LINT):
+	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate deepcopy code and CRDs (config/crd)
+	$(CONTROLLER_GEN) object paths=./api/...
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd
+	$(CONTROLLER_GEN) rbac:roleName=kumo-manager paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
+
+.PHONY: build
+build: ## Build kumo into ./bin
+	go build -o $(BIN)/kumo ./cmd/kumo
+
+.PHONY: toolchain
+toolchain: build ## Build (once) etcd, kwok and the Kubernetes binaries into the cache
+	$(BIN)/kumo toolchain build
+
+.PHONY: run
+run: toolchain ## Run the whole platform locally (kumo up)
+	$(BIN)/kumo up
+
+.PHONY: fmt
+fmt: ## gofmt the tree
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: vet
+vet: ## go vet
+	go vet ./...
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## gofmt check, go vet and golangci-lint
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
+	go vet ./...
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: verify-generate
+verify-generate: generate ## Fail if generated files are out of date
+	@git diff --exit-code -- api config || { echo "generated files changed: run make generate and commit"; exit 1; }
+
+.PHONY: test
+test: toolchain ## Run all tests: unit, integration (envtest) and end-to-end
+	go test -count=1 -timeout 60m ./...
+
+.PHONY: test-unit
+test-unit: ## Unit tests only (no API server)
+	go test -count=1 -short ./...
+
+.PHONY: test-e2e
+test-e2e: toolchain ## End-to-end tests against `kumo up`
+	go test -count=1 -timeout 40m ./test/e2e/...
+
+.PHONY: bench
+bench: toolchain ## Benchmarks (see docs/benchmarks.md)
+	go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./test/e2e/...
+
+.PHONY: clean
+clean: ## Remove ./bin
+	rm -rf $(BIN)

@@ -1,0 +1,44 @@
+package v1alpha1
+
+// Condition types. Ready summarises the others.
+const (
+	ReadyCondition             = "Ready"
+	ControlPlaneReadyCondition = "ControlPlaneReady"
+	NodesReadyCondition        = "NodesReady"
+	// VMReadyCondition is true once a Machine's VM exists in the cloud.
+	VMReadyCondition = "VMReady"
+	// NodeReadyCondition is true once a Machine's Node is Ready in the tenant cluster.
+	NodeReadyCondition = "NodeReady"
+)
+
+// Condition reasons.
+const (
+	ProvisioningReason          = "Provisioning"
+	ReadyReason                 = "Ready"
+	ScalingReason               = "Scaling"
+	DeletingReason              = "Deleting"
+	WaitingForControlPlaneReason = "WaitingForControlPlane"
+	ControlPlaneStartingReason  = "Starting"
+	ControlPlaneFailedReason    = "Failed"
+	RegionNotFoundReason        = "RegionNotFound"
+	VersionNotSupportedReason   = "VersionNotSupported"
+	CapacityExhaustedReason     = "CapacityExhausted"
+	InvalidFlavorReason         = "InvalidFlavor"
+	CloudErrorReason            = "CloudError"
+	DrainingReason              = "Draining"
+	NodesNotReadyReason         = "NodesNotReady"
+)
+
+// Labels and annotations Kumo puts on the objects it creates.
+const (
+	// ClusterNameLabel names the Cluster a Machine (or Secret) belongs to.
+	ClusterNameLabel = "kumo.dev/cluster"
+	// PoolNameLabel names the node pool of a Machine and of its Node.
+	PoolNameLabel = "kumo.dev/pool"
+	// RegionLabel is put on tenant Nodes: the region their VM runs in.
+	RegionLabel = "kumo.dev/region"
+	// HypervisorLabel is put on tenant Nodes: the hypervisor their VM runs on.
+	HypervisorLabel = "kumo.dev/hypervisor"
+	// DeleteMachineAnnotation marks a Machine to be removed first on scale-in.
+	DeleteMachineAnnotation = "kumo.dev/delete-machine"
+)

@@ -1,0 +1,107 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ProviderType names the cloud API that serves a Region.
+// +kubebuilder:validation:Enum=sim;openstack
+type ProviderType string
+
+const (
+	// ProviderSim is Kumo's in-process simulated private cloud.
+	ProviderSim ProviderType = "sim"
+	// ProviderOpenStack is an OpenStack cloud reached through Nova and Neutron.
+	ProviderOpenStack ProviderType = "openstack"
+)
+
+// RegionSpec describes one cloud that clusters can run in.
+// +kubebuilder:validation:XValidation:rule="self.provider != 'sim' || has(self.hypervisors)",message="a sim region needs spec.hypervisors (count, cores, memoryGiB)"
+type RegionSpec struct {
+	// Provider is the cloud API behind this region.
+	// +kubebuilder:default=sim
+	Provider ProviderType `json:"provider"`
+
+	// DisplayName is a human-friendly name, e.g. "Tokyo (DC1)".
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	DisplayName string `json:"displayName,omitempty"`
+
+	// CPUOvercommitRatio is how many vCPUs are sold per physical core.
+	// +kubebuilder:default=4
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=16
+	CPUOvercommitRatio int32 `json:"cpuOvercommitRatio,omitempty"`
+
+	// Hypervisors describes the hypervisor fleet of a sim region.
+	// +optional
+	Hypervisors *HypervisorFleet `json:"hypervisors,omitempty"`
+}
+
+// HypervisorFleet is a set of identical hypervisors.
+type HypervisorFleet struct {
+	// Count is the number of hypervisors.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000
+	Count int32 `json:"count"`
+	// Cores is the number of physical CPU cores of each hypervisor.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1024
+	Cores int32 `json:"cores"`
+	// MemoryGiB is the memory of each hypervisor.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65536
+	MemoryGiB int32 `json:"memoryGiB"`
+}
+
+// RegionStatus reports the region's capacity as the cloud sees it.
+type RegionStatus struct {
+	// Hypervisors is the number of hypervisors in the region.
+	Hypervisors int32 `json:"hypervisors,omitempty"`
+	// VCPUs is the region's sellable vCPUs (cores x overcommit).
+	VCPUs int64 `json:"vcpus,omitempty"`
+	// UsedVCPUs is the vCPUs allocated to VMs.
+	UsedVCPUs int64 `json:"usedVCPUs,omitempty"`
+	// MemoryGiB is the region's memory.
+	MemoryGiB int64 `json:"memoryGiB,omitempty"`
+	// UsedMemoryGiB is the memory allocated to VMs.
+	UsedMemoryGiB int64 `json:"usedMemoryGiB,omitempty"`
+	// Servers is the number of VMs in the region.
+	Servers int32 `json:"servers,omitempty"`
+	// ObservedGeneration is the generation this status describes.
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions: Ready is true when the cloud answers.
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Region is one cloud (an OpenStack installation, or a simulated one).
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=rg
+// +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.provider`
+// +kubebuilder:printcolumn:name="Hypervisors",type=integer,JSONPath=`.status.hypervisors`
+// +kubebuilder:printcolumn:name="vCPUs",type=integer,JSONPath=`.status.vcpus`
+// +kubebuilder:printcolumn:name="Used",type=integer,JSONPath=`.status.usedVCPUs`
+// +kubebuilder:printcolumn:name="Servers",type=integer,JSONPath=`.status.servers`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Region struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   RegionSpec   `json:"spec,omitempty"`
+	Status RegionStatus `json:"status,omitempty"`
+}
+
+// RegionList is a list of Regions.
+// +kubebuilder:object:root=true
+type RegionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Region `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Region{}, &RegionList{})
+}

@@ -1,0 +1,90 @@
+package kumo
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kumo-dev/kumo/internal/toolchain"
+)
+
+func newToolchainCommand() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "toolchain",
+		Short: "Build and locate the Kubernetes binaries Kumo runs",
+		Long: `Kumo runs real etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+kubectl and kwok. They are built once per version from the Go module proxy and
+cached (default: the user's cache directory, or $KUMO_CACHE_DIR).`,
+	}
+	cmd.PersistentFlags().StringVar(&dir, "cache-dir", toolchain.DefaultDir(), "where built binaries are cached")
+
+	var versions []string
+	var binary string
+	build := &cobra.Command{
+		Use:   "build",
+		Short: "Build every binary Kumo needs (skips what is cached)",
+		Example: `  # build etcd, kwok and the default Kubernetes version
+  kumo toolchain build
+
+  # also build an older Kubernetes for upgrade tests
+  kumo toolchain build --kubernetes 1.36 --kubernetes 1.35`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tc := toolchain.New(dir, cmd.ErrOrStderr())
+			ctx := cmd.Context()
+			if _, err := tc.Etcd(ctx); err != nil {
+				return err
+			}
+			if _, err := tc.Kwok(ctx); err != nil {
+				return err
+			}
+			for _, v := range versions {
+				if _, err := tc.Kubernetes(ctx, v); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	build.Flags().StringSliceVar(&versions, "kubernetes", []string{toolchain.DefaultVersion()}, "Kubernetes versions to build")
+
+	path := &cobra.Command{
+		Use:   "path",
+		Short: "Print the directories holding the built binaries (building what is missing)",
+		Example: `  # run the built kubectl
+  $(kumo toolchain path --binary kubectl) get nodes`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tc := toolchain.New(dir, cmd.ErrOrStderr())
+			ctx := cmd.Context()
+			etcd, err := tc.Etcd(ctx)
+			if err != nil {
+				return err
+			}
+			kwok, err := tc.Kwok(ctx)
+			if err != nil {
+				return err
+			}
+			kube, err := tc.Kubernetes(ctx, toolchain.DefaultVersion())
+			if err != nil {
+				return err
+			}
+			paths := map[string]string{"etcd": etcd, "kwok": kwok, "kube-apiserver": kube.APIServer,
+				"kube-controller-manager": kube.ControllerManager, "kube-scheduler": kube.Scheduler, "kubectl": kube.Kubectl}
+			if binary != "" {
+				p, ok := paths[binary]
+				if !ok {
+					return fmt.Errorf("unknown binary %q; one of etcd, kwok, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl", binary)
+				}
+				_, _ = fmt.Fprintln(cmd.OutOrStdout(), p)
+				return nil
+			}
+			for _, k := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"} {
+				_, _ = fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", k, paths[k])
+			}
+			return nil
+		},
+	}
+	path.Flags().StringVar(&binary, "binary", "", "print the path of one binary only")
+	cmd.AddCommand(build, path)
+	return cmd
+}

@@ -1,0 +1,110 @@
+package cloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Provider is a cloud that runs VMs ("servers") for Kumo. Every call names
+// the region it acts in. Implementations must be safe for concurrent use.
+type Provider interface {
+	// CreateServer boots a VM. Callers make creation idempotent by tagging
+	// the server with the owning object's UID and listing by tag first.
+	CreateServer(ctx context.Context, region string, req CreateRequest) (*Server, error)
+	// DeleteServer removes a VM. Deleting a server that does not exist is not an error.
+	DeleteServer(ctx context.Context, region, id string) error
+	// GetServer returns one VM, or an error satisfying IsNotFound.
+	GetServer(ctx context.Context, region, id string) (*Server, error)
+	// ListServers returns the VMs that carry every given tag (all VMs for nil).
+	ListServers(ctx context.Context, region string, tags map[string]string) ([]Server, error)
+	// Capacity reports what the region has and what is allocated.
+	Capacity(ctx context.Context, region string) (*Capacity, error)
+}
+
+// CreateRequest describes a VM to boot.
+type CreateRequest struct {
+	// Name is the server's display name; it need not be unique.
+	Name string
+	// Flavor is the VM size, e.g. "m1.medium".
+	Flavor string
+	// Tags are key/value metadata; ListServers filters on them.
+	Tags map[string]string
+	// SpreadKey groups servers that should land on different hypervisors
+	// (anti-affinity), e.g. a cluster's UID.
+	SpreadKey string
+}
+
+// ServerStatus is the lifecycle state of a VM.
+type ServerStatus string
+
+const (
+	ServerBuilding ServerStatus = "BUILD"
+	ServerActive   ServerStatus = "ACTIVE"
+	ServerError    ServerStatus = "ERROR"
+)
+
+// Server is a VM.
+type Server struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Region     string            `json:"region"`
+	Flavor     string            `json:"flavor"`
+	VCPUs      int32             `json:"vcpus"`
+	MemoryMiB  int64             `json:"memoryMiB"`
+	Hypervisor string            `json:"hypervisor"`
+	Address    string            `json:"address"`
+	Status     ServerStatus      `json:"status"`
+	Tags       map[string]string `json:"tags,omitempty"`
+	Created    time.Time         `json:"created"`
+}
+
+// Capacity is a region's size and use.
+type Capacity struct {
+	Hypervisors int32
+	// VCPUs is sellable vCPUs: physical cores times the overcommit ratio.
+	VCPUs         int64
+	UsedVCPUs     int64
+	MemoryMiB     int64
+	UsedMemoryMiB int64
+	Servers       int32
+}
+
+// Flavor is a VM size.
+type Flavor struct {
+	Name      string
+	VCPUs     int32
+	MemoryMiB int64
+}
+
+var (
+	// ErrNotFound: the server (or region) does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrCapacity: no hypervisor in the region has room for the server.
+	ErrCapacity = errors.New("insufficient capacity")
+	// ErrInvalidFlavor: the region offers no flavor of that name.
+	ErrInvalidFlavor = errors.New("unknown flavor")
+)
+
+// IsNotFound reports whether err means the server or region does not exist.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// IgnoreNotFound returns nil for a not-found error and err otherwise.
+func IgnoreNotFound(err error) error {
+	if IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// IsCapacity reports whether err means the region is full.
+func IsCapacity(err error) bool { return errors.Is(err, ErrCapacity) }
+
+// IsInvalidFlavor reports whether err means an unknown flavor.
+func IsInvalidFlavor(err error) bool { return errors.Is(err, ErrInvalidFlavor) }
+
+// ProviderID builds the Kubernetes providerID of a server.
+func ProviderID(provider, region, id string) string {
+	return fmt.Sprintf("%s://%s/%s", provider, region, id)
+}

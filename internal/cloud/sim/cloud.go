@@ -1,0 +1,288 @@
+package sim
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kumo-dev/kumo/internal/cloud"
+)
+
+// Options configures a Cloud.
+type Options struct {
+	// StatePath is the JSON file the cloud is loaded from and saved to after
+	// every change; empty keeps the cloud in memory only.
+	StatePath string
+	// BootDelay is how long a new server stays BUILD before it is ACTIVE.
+	BootDelay time.Duration
+	// APILatency is added to every Provider call, like a real API round trip.
+	APILatency time.Duration
+	// Now is the clock; nil means time.Now. Tests inject one to step past BootDelay.
+	Now func() time.Time
+}
+
+// Op names a Provider call for fault injection.
+type Op string
+
+const (
+	OpCreate Op = "create"
+	OpDelete Op = "delete"
+	OpGet    Op = "get"
+	OpList   Op = "list"
+)
+
+// Cloud is an in-process private cloud. It is safe for concurrent use, but
+// two Clouds must not share a state file at the same time.
+type Cloud struct {
+	opts Options
+
+	mu     sync.Mutex
+	st     *state
+	faults map[Op]fault
+}
+
+type fault struct {
+	n   int
+	err error
+}
+
+var _ cloud.Provider = (*Cloud)(nil)
+
+// New loads the cloud from opts.StatePath (a missing file is an empty cloud).
+func New(opts Options) (*Cloud, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.StatePath != "" {
+		if err := os.MkdirAll(filepath.Dir(opts.StatePath), 0o755); err != nil {
+			return nil, fmt.Errorf("creating sim cloud state directory: %w", err)
+		}
+	}
+	st, err := load(opts.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	return &Cloud{opts: opts, st: st, faults: map[Op]fault{}}, nil
+}
+
+// FailNext makes the next n calls of op return err without touching state.
+// n <= 0 clears the fault; a nil err stands for a generic injected failure.
+func (c *Cloud) FailNext(op Op, n int, err error) {
+	if err == nil {
+		err = fmt.Errorf("sim: injected %s failure", op)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n <= 0 {
+		delete(c.faults, op)
+		return
+	}
+	c.faults[op] = fault{n: n, err: err}
+}
+
+// CreateServer places a server on a hypervisor of the region and gives it an address.
+func (c *Cloud) CreateServer(ctx context.Context, regionName string, req cloud.CreateRequest) (*cloud.Server, error) {
+	if err := c.enter(ctx, OpCreate); err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	r, err := c.region(regionName)
+	if err != nil {
+		return nil, err
+	}
+	f, err := lookupFlavor(req.Flavor)
+	if err != nil {
+		return nil, err
+	}
+	hv, err := r.place(f, req.SpreadKey)
+	if err != nil {
+		return nil, err
+	}
+	lastHost := r.LastHost
+	addr, err := r.allocateAddress()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{
+		Server: cloud.Server{
+			ID:         newID(),
+			Name:       req.Name,
+			Region:     r.Name,
+			Flavor:     f.Name,
+			VCPUs:      f.VCPUs,
+			MemoryMiB:  f.MemoryMiB,
+			Hypervisor: hv,
+			Address:    addr,
+			Tags:       cloneTags(req.Tags),
+			// UTC without a monotonic reading, so it compares equal after a reload.
+			Created: c.opts.Now().UTC().Round(0),
+		},
+		SpreadKey: req.SpreadKey,
+	}
+	r.Servers[s.ID] = s
+	if err := c.save(); err != nil {
+		delete(r.Servers, s.ID)
+		r.LastHost = lastHost
+		return nil, err
+	}
+	out := c.view(s)
+	return &out, nil
+}
+
+// DeleteServer removes a server and frees its capacity; an unknown ID is not an error.
+func (c *Cloud) DeleteServer(ctx context.Context, regionName, id string) error {
+	if err := c.enter(ctx, OpDelete); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	r, err := c.region(regionName)
+	if err != nil {
+		return err
+	}
+	s, ok := r.Servers[id]
+	if !ok {
+		return nil
+	}
+	delete(r.Servers, id)
+	if err := c.save(); err != nil {
+		r.Servers[id] = s
+		return err
+	}
+	return nil
+}
+
+// GetServer returns one server, or an error wrapping cloud.ErrNotFound.
+func (c *Cloud) GetServer(ctx context.Context, regionName, id string) (*cloud.Server, error) {
+	if err := c.enter(ctx, OpGet); err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	r, err := c.region(regionName)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := r.Servers[id]
+	if !ok {
+		return nil, errorf(cloud.ErrNotFound, "server %q not found in region %s", id, regionName)
+	}
+	out := c.view(s)
+	return &out, nil
+}
+
+// ListServers returns the servers carrying every given tag, oldest first.
+func (c *Cloud) ListServers(ctx context.Context, regionName string, tags map[string]string) ([]cloud.Server, error) {
+	if err := c.enter(ctx, OpList); err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	r, err := c.region(regionName)
+	if err != nil {
+		return nil, err
+	}
+	out := []cloud.Server{}
+	for _, s := range r.Servers {
+		if hasTags(s.Tags, tags) {
+			out = append(out, c.view(s))
+		}
+	}
+	slices.SortFunc(out, func(a, b cloud.Server) int {
+		if n := a.Created.Compare(b.Created); n != 0 {
+			return n
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// Capacity sums the region's hypervisors and servers.
+func (c *Cloud) Capacity(ctx context.Context, regionName string) (*cloud.Capacity, error) {
+	if err := c.enter(ctx, ""); err != nil { // no Op: Capacity has no injectable fault
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	r, err := c.region(regionName)
+	if err != nil {
+		return nil, err
+	}
+	capa := &cloud.Capacity{Hypervisors: int32(len(r.Hypervisors)), Servers: int32(len(r.Servers))}
+	for _, hv := range r.Hypervisors {
+		capa.VCPUs += int64(r.vcpus(hv))
+		capa.MemoryMiB += hv.MemoryMiB
+	}
+	for _, s := range r.Servers {
+		capa.UsedVCPUs += int64(s.VCPUs)
+		capa.UsedMemoryMiB += s.MemoryMiB
+	}
+	return capa, nil
+}
+
+// enter waits out the API latency, then takes c.mu and consumes an injected
+// fault for op. On success the caller holds c.mu and must unlock it.
+func (c *Cloud) enter(ctx context.Context, op Op) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d := c.opts.APILatency; d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	c.mu.Lock()
+	if f, ok := c.faults[op]; ok {
+		if f.n--; f.n > 0 {
+			c.faults[op] = f
+		} else {
+			delete(c.faults, op)
+		}
+		c.mu.Unlock()
+		return f.err
+	}
+	return nil
+}
+
+// view is the caller's copy of s, with the status the clock implies.
+func (c *Cloud) view(s *server) cloud.Server {
+	out := s.Server
+	out.Tags = cloneTags(s.Tags)
+	out.Status = cloud.ServerActive
+	if c.opts.Now().Before(s.Created.Add(c.opts.BootDelay)) {
+		out.Status = cloud.ServerBuilding
+	}
+	return out
+}
+
+func hasTags(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+func cloneTags(tags map[string]string) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	return maps.Clone(tags)
+}
+
+// newID returns a random version 4 UUID.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails since Go 1.24
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

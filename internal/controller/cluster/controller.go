@@ -1,0 +1,280 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/controlplane"
+	"github.com/kumo-dev/kumo/internal/tenant"
+)
+
+// Finalizer keeps a Cluster until its machines, control plane and secrets are gone.
+const Finalizer = "kumo.dev/cluster"
+
+// Reconciler reconciles Clusters.
+type Reconciler struct {
+	Client client.Client
+	// APIReader reads around the cache, for objects this controller has
+	// just created.
+	APIReader client.Reader
+	Runtime  controlplane.Runtime
+	Clients  *tenant.Clients
+	Recorder events.EventRecorder
+	// Versions resolves "1.36" to an exact version the runtime can run, or
+	// errors with the offered versions.
+	Versions func(string) (string, error)
+}
+
+// +kubebuilder:rbac:groups=kumo.dev,resources=clusters,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=kumo.dev,resources=clusters/status;clusters/finalizers,verbs=get;update;patch
+// +kubebuilder:rbac:groups=kumo.dev,resources=machines,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=kumo.dev,resources=regions,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// SetupWithManager registers the controller.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&kumov1.Cluster{}).
+		Owns(&kumov1.Machine{}).
+		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+		Watches(&kumov1.Region{}, handler.EnqueueRequestsFromMapFunc(r.clustersInRegion)).
+		Named("cluster").
+		Complete(r)
+}
+
+// clustersInRegion wakes the clusters of a region that (re)appears.
+func (r *Reconciler) clustersInRegion(ctx context.Context, o client.Object) []reconcile.Request {
+	var list kumov1.ClusterList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for _, c := range list.Items {
+		if c.Spec.Region == o.GetName() {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
+		}
+	}
+	return out
+}
+
+// scope carries what the phases of one reconcile share.
+type scope struct {
+	cluster  *kumov1.Cluster
+	machines []kumov1.Machine
+	// cpStatus is the control plane as the runtime last saw it.
+	cpStatus controlplane.Status
+	// blocked is a condition reason that stops progress until the spec changes.
+	blocked string
+	// waiting stops the later phases until a requeue finds this one done.
+	waiting bool
+}
+
+type phaseFunc func(context.Context, *scope) (ctrl.Result, error)
+
+// Reconcile drives one Cluster towards its spec.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
+	cluster := &kumov1.Cluster{}
+	if err := r.Client.Get(ctx, req.NamespacedName, cluster); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if cluster.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(cluster, Finalizer) {
+		controllerutil.AddFinalizer(cluster, Finalizer)
+		return ctrl.Result{}, r.Client.Update(ctx, cluster)
+	}
+	if cluster.Spec.Paused && cluster.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+
+	s := &scope{cluster: cluster}
+	before := cluster.DeepCopy()
+	defer func() {
+		if !cluster.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(cluster, Finalizer) {
+			return // gone
+		}
+		r.updateStatus(s)
+		if err := r.Client.Status().Patch(ctx, cluster, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+			reterr = kerrors.NewAggregate([]error{reterr, fmt.Errorf("patching status: %w", err)})
+		}
+	}()
+
+	if err := r.loadMachines(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	if !cluster.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, s)
+	}
+	phases := []phaseFunc{
+		r.reconcileRegion,
+		r.reconcileVersion,
+		r.reconcileCertificates,
+		r.reconcileEndpoint,
+		r.reconcileControlPlane,
+		r.reconcileKubeconfig,
+		r.reconcileMachines,
+	}
+	return runPhases(ctx, s, phases)
+}
+
+// runPhases runs phases in order, stopping at an error or at a phase that
+// asks to wait, and returns the soonest requeue any phase asked for.
+func runPhases(ctx context.Context, s *scope, phases []phaseFunc) (ctrl.Result, error) {
+	var res ctrl.Result
+	for _, phase := range phases {
+		r, err := phase(ctx, s)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if r.RequeueAfter > 0 && (res.RequeueAfter == 0 || r.RequeueAfter < res.RequeueAfter) {
+			res.RequeueAfter = r.RequeueAfter
+		}
+		if s.blocked != "" || s.waiting {
+			break
+		}
+	}
+	return res, nil
+}
+
+func (r *Reconciler) loadMachines(ctx context.Context, s *scope) error {
+	var list kumov1.MachineList
+	if err := r.Client.List(ctx, &list, client.InNamespace(s.cluster.Namespace),
+		client.MatchingLabels{kumov1.ClusterNameLabel: s.cluster.Name}); err != nil {
+		return fmt.Errorf("listing machines: %w", err)
+	}
+	s.machines = list.Items
+	return nil
+}
+
+func (r *Reconciler) reconcileRegion(ctx context.Context, s *scope) (ctrl.Result, error) {
+	var region kumov1.Region
+	err := r.Client.Get(ctx, client.ObjectKey{Name: s.cluster.Spec.Region}, &region)
+	if apierrors.IsNotFound(err) {
+		s.blocked = kumov1.RegionNotFoundReason
+		setCondition(s.cluster, kumov1.ControlPlaneReadyCondition, false, kumov1.RegionNotFoundReason,
+			fmt.Sprintf("region %q does not exist; list regions with `kubectl get regions`", s.cluster.Spec.Region))
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, err
+}
+
+func (r *Reconciler) reconcileVersion(_ context.Context, s *scope) (ctrl.Result, error) {
+	if _, err := r.Versions(s.cluster.Spec.Version); err != nil {
+		s.blocked = kumov1.VersionNotSupportedReason
+		setCondition(s.cluster, kumov1.ControlPlaneReadyCondition, false, kumov1.VersionNotSupportedReason, err.Error())
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *Reconciler) reconcileControlPlane(ctx context.Context, s *scope) (ctrl.Result, error) {
+	c := s.cluster
+	version, _ := r.Versions(c.Spec.Version)
+	ca, err := r.secret(ctx, c, caSecretName(c.Name))
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	sa, err := r.secret(ctx, c, saSecretName(c.Name))
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	st, err := r.Runtime.Ensure(ctx, controlplane.Spec{
+		Cluster:              ref(c),
+		Version:              version,
+		Host:                 c.Spec.ControlPlane.Endpoint.Host,
+		Port:                 c.Spec.ControlPlane.Endpoint.Port,
+		CACertPEM:            ca.Data[corev1.TLSCertKey],
+		CAKeyPEM:             ca.Data[corev1.TLSPrivateKeyKey],
+		ServiceAccountKeyPEM: sa.Data[saKeyKey],
+		ServiceAccountPubPEM: sa.Data[saPubKey],
+	})
+	if err != nil {
+		setCondition(c, kumov1.ControlPlaneReadyCondition, false, kumov1.ControlPlaneFailedReason, err.Error())
+		return ctrl.Result{}, fmt.Errorf("running control plane: %w", err)
+	}
+	s.cpStatus = st
+	if !st.Ready {
+		setCondition(c, kumov1.ControlPlaneReadyCondition, false, kumov1.ControlPlaneStartingReason, st.Message)
+		s.waiting = true
+		// Machines need a working API server; poll until it answers.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	if !meta.IsStatusConditionTrue(c.Status.Conditions, kumov1.ControlPlaneReadyCondition) {
+		r.event(c, corev1.EventTypeNormal, "ControlPlaneReady", "Control plane %s is ready", st.Version)
+	}
+	setCondition(c, kumov1.ControlPlaneReadyCondition, true, kumov1.ReadyReason, "API server "+st.Version+" is ready")
+	c.Status.Version = st.Version
+	// A running control plane is re-probed now and then, so that a dead
+	// process shows in the status and is restarted by Ensure.
+	return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
+}
+
+func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result, error) {
+	c := s.cluster
+	// Machines first: their finalizers delete the VMs.
+	remaining := 0
+	for i := range s.machines {
+		m := &s.machines[i]
+		remaining++
+		if m.DeletionTimestamp.IsZero() {
+			if err := r.Client.Delete(ctx, m); client.IgnoreNotFound(err) != nil {
+				return ctrl.Result{}, fmt.Errorf("deleting machine %s: %w", m.Name, err)
+			}
+		}
+	}
+	if remaining > 0 {
+		setCondition(c, kumov1.NodesReadyCondition, false, kumov1.DeletingReason, fmt.Sprintf("deleting %d machines", remaining))
+		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
+	}
+	if err := r.Runtime.Delete(ctx, ref(c)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("deleting control plane: %w", err)
+	}
+	for _, name := range []string{tenant.KubeconfigSecretName(c.Name), caSecretName(c.Name), saSecretName(c.Name)} {
+		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: name}}
+		if err := r.Client.Delete(ctx, sec); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, fmt.Errorf("deleting secret %s: %w", name, err)
+		}
+	}
+	if r.Clients != nil {
+		r.Clients.Forget(c)
+	}
+	controllerutil.RemoveFinalizer(c, Finalizer)
+	if err := r.Client.Update(ctx, c); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, nil
+}
+
+func ref(c *kumov1.Cluster) controlplane.Ref {
+	return controlplane.Ref{Namespace: c.Namespace, Name: c.Name, UID: c.UID}
+}
+
+func (r *Reconciler) event(obj client.Object, typ, reason, format string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(obj, nil, typ, reason, reason, format, args...)
+	}
+}
+
+func setCondition(c *kumov1.Cluster, typ string, ok bool, reason, msg string) {
+	st := metav1.ConditionFalse
+	if ok {
+		st = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{
+		Type: typ, Status: st, Reason: reason, Message: msg, ObservedGeneration: c.Generation,
+	})
+}

@@ -1,0 +1,132 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+)
+
+// reconcileMachines makes each pool have exactly its replicas of Machines.
+//
+// Machine names are "<cluster>-<pool>-<index>" with the lowest free index,
+// so a reconcile that runs on a stale cache (or again after a crash)
+// recreates the same name and gets AlreadyExists instead of a duplicate VM.
+func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Result, error) {
+	c := s.cluster
+	byPool := map[string][]*kumov1.Machine{}
+	taken := map[string]bool{}
+	for i := range s.machines {
+		m := &s.machines[i]
+		taken[m.Name] = true
+		if m.DeletionTimestamp.IsZero() {
+			byPool[m.Spec.Pool] = append(byPool[m.Spec.Pool], m)
+		}
+	}
+	wanted := map[string]bool{}
+	for _, pool := range c.Spec.NodePools {
+		wanted[pool.Name] = true
+		have := byPool[pool.Name]
+		switch n := int(pool.Replicas) - len(have); {
+		case n > 0:
+			for idx := 0; n > 0; idx++ {
+				name := fmt.Sprintf("%s-%s-%d", c.Name, pool.Name, idx)
+				if taken[name] {
+					continue
+				}
+				if err := r.createMachine(ctx, c, pool, name); err != nil {
+					return ctrl.Result{}, err
+				}
+				taken[name] = true
+				n--
+			}
+			r.event(c, corev1.EventTypeNormal, "ScalingUp", "Pool %s: %d -> %d nodes", pool.Name, len(have), pool.Replicas)
+		case n < 0:
+			victims := scaleInOrder(have)[:-n]
+			for _, m := range victims {
+				if err := r.Client.Delete(ctx, m); err != nil && !apierrors.IsNotFound(err) {
+					return ctrl.Result{}, fmt.Errorf("deleting machine %s: %w", m.Name, err)
+				}
+			}
+			r.event(c, corev1.EventTypeNormal, "ScalingDown", "Pool %s: %d -> %d nodes (draining %s)", pool.Name, len(have), pool.Replicas, names(victims))
+		}
+	}
+	// Pools removed from the spec lose all their machines.
+	for pool, ms := range byPool {
+		if wanted[pool] {
+			continue
+		}
+		for _, m := range ms {
+			if err := r.Client.Delete(ctx, m); err != nil && !apierrors.IsNotFound(err) {
+				return ctrl.Result{}, fmt.Errorf("deleting machine %s: %w", m.Name, err)
+			}
+		}
+		r.event(c, corev1.EventTypeNormal, "PoolRemoved", "Pool %s removed: deleting %d nodes", pool, len(ms))
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *Reconciler) createMachine(ctx context.Context, c *kumov1.Cluster, pool kumov1.NodePool, name string) error {
+	m := &kumov1.Machine{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: c.Namespace,
+			Name:      name,
+			Labels:    map[string]string{kumov1.ClusterNameLabel: c.Name, kumov1.PoolNameLabel: pool.Name},
+		},
+		Spec: kumov1.MachineSpec{ClusterName: c.Name, Pool: pool.Name, Region: c.Spec.Region, Flavor: pool.Flavor},
+	}
+	if err := controllerutil.SetControllerReference(c, m, r.Client.Scheme()); err != nil {
+		return err
+	}
+	if err := r.Client.Create(ctx, m); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating machine %s: %w", name, err)
+	}
+	return nil
+}
+
+// scaleInOrder sorts the machines to remove first to the front: marked for
+// deletion, then not ready, then the highest index (the newest).
+func scaleInOrder(ms []*kumov1.Machine) []*kumov1.Machine {
+	out := append([]*kumov1.Machine(nil), ms...)
+	rank := func(m *kumov1.Machine) int {
+		if _, ok := m.Annotations[kumov1.DeleteMachineAnnotation]; ok {
+			return 0
+		}
+		if !meta.IsStatusConditionTrue(m.Status.Conditions, kumov1.ReadyCondition) {
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		ri, rj := rank(out[i]), rank(out[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return index(out[i].Name) > index(out[j].Name)
+	})
+	return out
+}
+
+func index(name string) int {
+	i := strings.LastIndexByte(name, '-')
+	n, _ := strconv.Atoi(name[i+1:])
+	return n
+}
+
+func names(ms []*kumov1.Machine) string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Name)
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,91 @@
+package cluster
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+)
+
+// updateStatus computes the status from the scope; it runs after every
+// reconcile, whatever the phases did.
+func (r *Reconciler) updateStatus(s *scope) {
+	c := s.cluster
+	pools := map[string]*kumov1.NodePoolStatus{}
+	var ready, existing int32
+	for _, p := range c.Spec.NodePools {
+		pools[p.Name] = &kumov1.NodePoolStatus{Name: p.Name}
+	}
+	for i := range s.machines {
+		m := &s.machines[i]
+		if !m.DeletionTimestamp.IsZero() {
+			continue
+		}
+		ps := pools[m.Spec.Pool]
+		if ps == nil {
+			continue
+		}
+		ps.Replicas++
+		existing++
+		if meta.IsStatusConditionTrue(m.Status.Conditions, kumov1.ReadyCondition) {
+			ps.ReadyReplicas++
+			ready++
+		}
+	}
+	c.Status.NodePools = nil
+	for _, p := range c.Spec.NodePools {
+		c.Status.NodePools = append(c.Status.NodePools, *pools[p.Name])
+	}
+	desired := c.DesiredReplicas()
+	c.Status.ReadyNodes, c.Status.DesiredNodes = ready, desired
+	c.Status.Nodes = fmt.Sprintf("%d/%d", ready, desired)
+	c.Status.ObservedGeneration = c.Generation
+
+	deleting := len(s.machines) - int(existing)
+	switch {
+	case !c.DeletionTimestamp.IsZero():
+	case ready == desired && existing == desired && deleting == 0:
+		setCondition(c, kumov1.NodesReadyCondition, true, kumov1.ReadyReason, fmt.Sprintf("%d/%d nodes ready", ready, desired))
+	case existing > desired || deleting > 0:
+		setCondition(c, kumov1.NodesReadyCondition, false, kumov1.ScalingReason,
+			fmt.Sprintf("%d/%d nodes ready, draining and removing %d", ready, desired, int(existing)-int(desired)+deleting))
+	default:
+		setCondition(c, kumov1.NodesReadyCondition, false, kumov1.NodesNotReadyReason, fmt.Sprintf("%d/%d nodes ready", ready, desired))
+	}
+
+	cp := meta.FindStatusCondition(c.Status.Conditions, kumov1.ControlPlaneReadyCondition)
+	nodes := meta.FindStatusCondition(c.Status.Conditions, kumov1.NodesReadyCondition)
+	wasReady := c.Status.Phase == kumov1.ClusterReady || c.Status.Phase == kumov1.ClusterScaling
+	switch {
+	case !c.DeletionTimestamp.IsZero():
+		c.Status.Phase = kumov1.ClusterDeleting
+		setCondition(c, kumov1.ReadyCondition, false, kumov1.DeletingReason, "cluster is being deleted")
+	case s.blocked != "":
+		c.Status.Phase = kumov1.ClusterFailed
+		setCondition(c, kumov1.ReadyCondition, false, s.blocked, cp.Message)
+	case cp == nil || cp.Status != "True":
+		if !wasReady {
+			c.Status.Phase = kumov1.ClusterProvisioning
+		}
+		msg := "control plane is starting"
+		if cp != nil && cp.Message != "" {
+			msg = cp.Message
+		}
+		setCondition(c, kumov1.ReadyCondition, false, kumov1.WaitingForControlPlaneReason, msg)
+	case nodes != nil && nodes.Status == "True":
+		c.Status.Phase = kumov1.ClusterReady
+		setCondition(c, kumov1.ReadyCondition, true, kumov1.ReadyReason, nodes.Message)
+	default:
+		if wasReady {
+			c.Status.Phase = kumov1.ClusterScaling
+		} else {
+			c.Status.Phase = kumov1.ClusterProvisioning
+		}
+		msg := ""
+		if nodes != nil {
+			msg = nodes.Message
+		}
+		setCondition(c, kumov1.ReadyCondition, false, nodes.Reason, msg)
+	}
+}

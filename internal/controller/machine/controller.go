@@ -1,0 +1,280 @@
+package machine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/cloud"
+	"github.com/kumo-dev/kumo/internal/tenant"
+)
+
+// Finalizer keeps a Machine until its Node is drained and its VM deleted.
+const Finalizer = "kumo.dev/machine"
+
+// Tags put on every VM, so that a VM can be found from its Machine (and an
+// orphan traced to its owner) even if the Machine's providerID was never saved.
+const (
+	TagMachineUID = "kumo.dev/machine-uid"
+	TagCluster    = "kumo.dev/cluster"
+	TagNamespace  = "kumo.dev/namespace"
+	TagMachine    = "kumo.dev/machine"
+)
+
+// Reconciler reconciles Machines.
+type Reconciler struct {
+	Client   client.Client
+	Provider cloud.Provider
+	// ProviderName prefixes providerIDs, e.g. "sim".
+	ProviderName string
+	Clients      *tenant.Clients
+	Recorder     events.EventRecorder
+	// MaxConcurrent bounds parallel reconciles (VM boots are slow).
+	MaxConcurrent int
+}
+
+// +kubebuilder:rbac:groups=kumo.dev,resources=machines,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=kumo.dev,resources=machines/status;machines/finalizers,verbs=get;update;patch
+// +kubebuilder:rbac:groups=kumo.dev,resources=clusters,verbs=get;list;watch
+
+// SetupWithManager registers the controller.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	n := r.MaxConcurrent
+	if n == 0 {
+		n = 10
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&kumov1.Machine{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: n}).
+		Named("machine").
+		Complete(r)
+}
+
+// Reconcile drives one Machine.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
+	m := &kumov1.Machine{}
+	if err := r.Client.Get(ctx, req.NamespacedName, m); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if m.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(m, Finalizer) {
+		controllerutil.AddFinalizer(m, Finalizer)
+		return ctrl.Result{}, r.Client.Update(ctx, m)
+	}
+	cluster := &kumov1.Cluster{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: m.Namespace, Name: m.Spec.ClusterName}, cluster); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, err
+		}
+		cluster = nil
+	}
+	if cluster != nil && cluster.Spec.Paused && m.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+
+	before := m.DeepCopy()
+	defer func() {
+		if !m.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(m, Finalizer) {
+			return
+		}
+		summarize(m)
+		if err := r.Client.Status().Patch(ctx, m, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+			reterr = kerrors.NewAggregate([]error{reterr, fmt.Errorf("patching status: %w", err)})
+		}
+	}()
+
+	if !m.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, m, cluster)
+	}
+	if cluster == nil {
+		return ctrl.Result{}, fmt.Errorf("cluster %s of machine %s not found", m.Spec.ClusterName, m.Name)
+	}
+	res, err := r.reconcileVM(ctx, m, cluster)
+	if err != nil || res.RequeueAfter > 0 {
+		return res, err
+	}
+	return r.reconcileNode(ctx, m, cluster)
+}
+
+// reconcileVM boots the VM once. The VM carries the Machine's UID as a tag,
+// so a crash between creating it and recording its ID is repaired by
+// finding it by tag instead of booting a second one.
+func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) (ctrl.Result, error) {
+	var srv *cloud.Server
+	if m.Spec.ProviderID == "" {
+		found, err := r.Provider.ListServers(ctx, m.Spec.Region, map[string]string{TagMachineUID: string(m.UID)})
+		if err != nil {
+			return ctrl.Result{}, fmt.Errorf("listing servers: %w", err)
+		}
+		if len(found) > 0 {
+			srv = &found[0]
+		} else {
+			m.Status.Phase = kumov1.MachineProvisioning
+			srv, err = r.Provider.CreateServer(ctx, m.Spec.Region, cloud.CreateRequest{
+				Name:      m.Name,
+				Flavor:    m.Spec.Flavor,
+				SpreadKey: string(cluster.UID),
+				Tags: map[string]string{
+					TagMachineUID: string(m.UID), TagMachine: m.Name,
+					TagCluster: m.Spec.ClusterName, TagNamespace: m.Namespace,
+				},
+			})
+			if err != nil {
+				return r.createFailed(m, err)
+			}
+			r.event(m, corev1.EventTypeNormal, "VMCreated", "Created VM %s on %s", srv.ID, srv.Hypervisor)
+		}
+		patch := client.MergeFrom(m.DeepCopy())
+		m.Spec.ProviderID = cloud.ProviderID(r.ProviderName, m.Spec.Region, srv.ID)
+		if err := r.Client.Patch(ctx, m, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("recording providerID: %w", err)
+		}
+	}
+	if srv == nil {
+		var err error
+		srv, err = r.Provider.GetServer(ctx, m.Spec.Region, serverID(m.Spec.ProviderID))
+		if cloud.IsNotFound(err) {
+			m.Status.Phase = kumov1.MachineFailed
+			setCondition(m, kumov1.VMReadyCondition, false, kumov1.CloudErrorReason, "the VM was deleted outside Kumo")
+			return ctrl.Result{}, nil
+		}
+		if err != nil {
+			return ctrl.Result{}, fmt.Errorf("getting server: %w", err)
+		}
+	}
+	m.Status.Hypervisor, m.Status.Address = srv.Hypervisor, srv.Address
+	switch srv.Status {
+	case cloud.ServerActive:
+		setCondition(m, kumov1.VMReadyCondition, true, kumov1.ReadyReason, "VM "+srv.ID+" is active on "+srv.Hypervisor)
+		return ctrl.Result{}, nil
+	case cloud.ServerError:
+		m.Status.Phase = kumov1.MachineFailed
+		setCondition(m, kumov1.VMReadyCondition, false, kumov1.CloudErrorReason, "VM "+srv.ID+" is in ERROR")
+		return ctrl.Result{}, nil
+	default:
+		m.Status.Phase = kumov1.MachineProvisioning
+		setCondition(m, kumov1.VMReadyCondition, false, kumov1.ProvisioningReason, "VM "+srv.ID+" is booting")
+		return ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
+	}
+}
+
+// createFailed turns a refused create into a condition the tenant can act
+// on; capacity and flavor errors are retried slowly, others by backoff.
+func (r *Reconciler) createFailed(m *kumov1.Machine, err error) (ctrl.Result, error) {
+	switch {
+	case cloud.IsCapacity(err):
+		m.Status.Phase = kumov1.MachinePending
+		setCondition(m, kumov1.VMReadyCondition, false, kumov1.CapacityExhaustedReason, err.Error())
+		r.event(m, corev1.EventTypeWarning, kumov1.CapacityExhaustedReason, "%v", err)
+		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
+	case cloud.IsInvalidFlavor(err):
+		m.Status.Phase = kumov1.MachineFailed
+		setCondition(m, kumov1.VMReadyCondition, false, kumov1.InvalidFlavorReason, err.Error())
+		r.event(m, corev1.EventTypeWarning, kumov1.InvalidFlavorReason, "%v", err)
+		return ctrl.Result{RequeueAfter: time.Minute}, nil
+	default:
+		setCondition(m, kumov1.VMReadyCondition, false, kumov1.CloudErrorReason, err.Error())
+		return ctrl.Result{}, fmt.Errorf("creating server: %w", err)
+	}
+}
+
+func (r *Reconciler) reconcileDelete(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) (ctrl.Result, error) {
+	m.Status.Phase = kumov1.MachineDeleting
+	// A cluster being deleted loses its control plane anyway: no drain.
+	if cluster != nil && cluster.DeletionTimestamp.IsZero() {
+		done, msg, err := r.drain(ctx, m, cluster)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if !done {
+			setCondition(m, kumov1.NodeReadyCondition, false, kumov1.DrainingReason, msg)
+			return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
+		}
+	}
+	if err := r.deleteVMs(ctx, m); err != nil {
+		return ctrl.Result{}, err
+	}
+	controllerutil.RemoveFinalizer(m, Finalizer)
+	if err := r.Client.Update(ctx, m); client.IgnoreNotFound(err) != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, nil
+}
+
+// deleteVMs deletes the recorded VM and any VM tagged with this Machine's
+// UID (one booted before a crash kept us from recording it).
+func (r *Reconciler) deleteVMs(ctx context.Context, m *kumov1.Machine) error {
+	var errs []error
+	if m.Spec.ProviderID != "" {
+		if err := r.Provider.DeleteServer(ctx, m.Spec.Region, serverID(m.Spec.ProviderID)); cloud.IgnoreNotFound(err) != nil {
+			errs = append(errs, err)
+		}
+	}
+	found, err := r.Provider.ListServers(ctx, m.Spec.Region, map[string]string{TagMachineUID: string(m.UID)})
+	if cloud.IgnoreNotFound(err) != nil {
+		errs = append(errs, err)
+	}
+	for _, s := range found {
+		if err := r.Provider.DeleteServer(ctx, m.Spec.Region, s.ID); cloud.IgnoreNotFound(err) != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("deleting VM of %s: %w", m.Name, err)
+	}
+	return nil
+}
+
+func (r *Reconciler) event(obj client.Object, typ, reason, format string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(obj, nil, typ, reason, reason, format, args...)
+	}
+}
+
+func setCondition(m *kumov1.Machine, typ string, ok bool, reason, msg string) {
+	st := metav1.ConditionFalse
+	if ok {
+		st = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&m.Status.Conditions, metav1.Condition{
+		Type: typ, Status: st, Reason: reason, Message: msg, ObservedGeneration: m.Generation,
+	})
+}
+
+// summarize derives Ready and the phase from the other conditions.
+func summarize(m *kumov1.Machine) {
+	m.Status.ObservedGeneration = m.Generation
+	vm := meta.IsStatusConditionTrue(m.Status.Conditions, kumov1.VMReadyCondition)
+	node := meta.IsStatusConditionTrue(m.Status.Conditions, kumov1.NodeReadyCondition)
+	switch {
+	case !m.DeletionTimestamp.IsZero():
+		m.Status.Phase = kumov1.MachineDeleting
+		setCondition(m, kumov1.ReadyCondition, false, kumov1.DeletingReason, "machine is being deleted")
+	case vm && node:
+		m.Status.Phase = kumov1.MachineRunning
+		setCondition(m, kumov1.ReadyCondition, true, kumov1.ReadyReason, "node "+m.Status.NodeName+" is ready")
+	default:
+		if m.Status.Phase == "" || m.Status.Phase == kumov1.MachineRunning {
+			m.Status.Phase = kumov1.MachineProvisioning
+		}
+		reason, msg := kumov1.ProvisioningReason, "waiting for VM"
+		if c := meta.FindStatusCondition(m.Status.Conditions, kumov1.VMReadyCondition); c != nil && c.Status != metav1.ConditionTrue {
+			reason, msg = c.Reason, c.Message
+		} else if c := meta.FindStatusCondition(m.Status.Conditions, kumov1.NodeReadyCondition); c != nil {
+			reason, msg = c.Reason, c.Message
+		}
+		setCondition(m, kumov1.ReadyCondition, false, reason, msg)
+	}
+}

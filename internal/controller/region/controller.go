@@ -1,0 +1,85 @@
+package region
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/cloud"
+	"github.com/kumo-dev/kumo/internal/cloud/sim"
+)
+
+// Reconciler reconciles Regions.
+type Reconciler struct {
+	Client   client.Client
+	Provider cloud.Provider
+	// Sim, when set, receives the hypervisor layout of sim regions.
+	Sim *sim.Cloud
+	// ResyncPeriod is how often capacity is re-read.
+	ResyncPeriod time.Duration
+}
+
+// +kubebuilder:rbac:groups=kumo.dev,resources=regions,verbs=get;list;watch
+// +kubebuilder:rbac:groups=kumo.dev,resources=regions/status,verbs=get;update;patch
+
+// SetupWithManager registers the controller.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).For(&kumov1.Region{}).Named("region").Complete(r)
+}
+
+// Reconcile configures the region (sim) and refreshes its capacity.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	region := &kumov1.Region{}
+	if err := r.Client.Get(ctx, req.NamespacedName, region); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := region.DeepCopy()
+	err := r.reconcile(ctx, region)
+	region.Status.ObservedGeneration = region.Generation
+	cond := metav1.Condition{Type: kumov1.ReadyCondition, Status: metav1.ConditionTrue, Reason: kumov1.ReadyReason,
+		Message: "cloud API answers", ObservedGeneration: region.Generation}
+	if err != nil {
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, kumov1.CloudErrorReason, err.Error()
+	}
+	meta.SetStatusCondition(&region.Status.Conditions, cond)
+	if perr := r.Client.Status().Patch(ctx, region, client.MergeFrom(before)); perr != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(perr)
+	}
+	period := r.ResyncPeriod
+	if period == 0 {
+		period = 10 * time.Second
+	}
+	return ctrl.Result{RequeueAfter: period}, err
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, region *kumov1.Region) error {
+	if region.Spec.Provider == kumov1.ProviderSim {
+		if r.Sim == nil {
+			return fmt.Errorf("region %s wants the sim provider, which this manager does not run", region.Name)
+		}
+		hv := region.Spec.Hypervisors
+		if hv == nil {
+			return fmt.Errorf("sim region %s has no spec.hypervisors", region.Name)
+		}
+		if err := r.Sim.EnsureRegion(region.Name, sim.RegionConfig{
+			Hypervisors: hv.Count, Cores: hv.Cores, MemoryGiB: hv.MemoryGiB, CPUOvercommitRatio: region.Spec.CPUOvercommitRatio,
+		}); err != nil {
+			return fmt.Errorf("configuring sim region: %w", err)
+		}
+	}
+	capacity, err := r.Provider.Capacity(ctx, region.Name)
+	if err != nil {
+		return fmt.Errorf("reading capacity: %w", err)
+	}
+	region.Status.Hypervisors = capacity.Hypervisors
+	region.Status.VCPUs, region.Status.UsedVCPUs = capacity.VCPUs, capacity.UsedVCPUs
+	region.Status.MemoryGiB, region.Status.UsedMemoryGiB = capacity.MemoryMiB>>10, capacity.UsedMemoryMiB>>10
+	region.Status.Servers = capacity.Servers
+	return nil
+}

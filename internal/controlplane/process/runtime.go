@@ -1,0 +1,390 @@
+package process
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kumo-dev/kumo/internal/controlplane"
+	"github.com/kumo-dev/kumo/internal/pki"
+	"github.com/kumo-dev/kumo/internal/process"
+	"github.com/kumo-dev/kumo/internal/toolchain"
+)
+
+// Options configure the runtime.
+type Options struct {
+	// Dir holds one folder per cluster UID: certificates, kubeconfigs, logs.
+	Dir string
+	// EtcdEndpoints is the shared etcd the API servers store state in.
+	EtcdEndpoints []string
+	Toolchain     *toolchain.Toolchain
+	Log           logr.Logger
+}
+
+// Runtime runs control planes as local processes.
+type Runtime struct {
+	opts Options
+
+	mu      sync.Mutex
+	running map[types.UID]*instance
+}
+
+var _ controlplane.Runtime = (*Runtime)(nil)
+
+type instance struct {
+	version string
+	port    int32
+	procs   []*process.Supervisor
+}
+
+// New returns a runtime; nothing runs until Ensure.
+func New(opts Options) *Runtime {
+	return &Runtime{opts: opts, running: map[types.UID]*instance{}}
+}
+
+// AllocateEndpoint picks a free loopback port.
+func (r *Runtime) AllocateEndpoint(_ context.Context, _ controlplane.Ref) (string, int32, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", 0, fmt.Errorf("allocating a port: %w", err)
+	}
+	defer func() { _ = l.Close() }()
+	return "127.0.0.1", int32(l.Addr().(*net.TCPAddr).Port), nil
+}
+
+// Ensure writes the cluster's certificates and kubeconfigs, starts its
+// processes if they are not running (or run another version), and probes
+// the API server.
+func (r *Runtime) Ensure(ctx context.Context, spec controlplane.Spec) (controlplane.Status, error) {
+	bins, err := r.opts.Toolchain.Kubernetes(ctx, spec.Version)
+	if err != nil {
+		return controlplane.Status{}, err
+	}
+	kwok, err := r.opts.Toolchain.Kwok(ctx)
+	if err != nil {
+		return controlplane.Status{}, err
+	}
+	dir := r.clusterDir(spec.Cluster.UID)
+	files, err := r.writeFiles(dir, spec)
+	if err != nil {
+		return controlplane.Status{}, err
+	}
+
+	r.mu.Lock()
+	inst := r.running[spec.Cluster.UID]
+	if inst != nil && (inst.version != bins.Version || inst.port != spec.Port) {
+		r.mu.Unlock()
+		r.stop(spec.Cluster.UID)
+		r.mu.Lock()
+		inst = nil
+	}
+	if inst == nil {
+		inst, err = r.start(spec, bins, kwok, dir, files)
+		if err != nil {
+			r.mu.Unlock()
+			return controlplane.Status{}, err
+		}
+		r.running[spec.Cluster.UID] = inst
+	}
+	r.mu.Unlock()
+
+	return probe(ctx, spec, files), nil
+}
+
+// Delete stops the processes and erases the etcd prefix and files.
+func (r *Runtime) Delete(ctx context.Context, c controlplane.Ref) error {
+	r.stop(c.UID)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: r.opts.EtcdEndpoints, DialTimeout: 5 * time.Second, Context: ctx})
+	if err != nil {
+		return fmt.Errorf("connecting to etcd: %w", err)
+	}
+	defer func() { _ = cli.Close() }()
+	// The trailing slash keeps cluster "ab" from matching cluster "abc".
+	if _, err := cli.Delete(ctx, controlplane.EtcdPrefix(c.UID)+"/", clientv3.WithPrefix()); err != nil {
+		return fmt.Errorf("deleting etcd keys of %s: %w", c, err)
+	}
+	if err := os.RemoveAll(r.clusterDir(c.UID)); err != nil {
+		return fmt.Errorf("removing files of %s: %w", c, err)
+	}
+	return nil
+}
+
+// Running reports the process IDs of a cluster's control plane, by component.
+func (r *Runtime) Running(uid types.UID) map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	inst := r.running[uid]
+	if inst == nil {
+		return nil
+	}
+	out := map[string]int{}
+	for _, p := range inst.procs {
+		out[p.Name()] = p.Pid()
+	}
+	return out
+}
+
+// Shutdown stops every control plane this runtime started.
+func (r *Runtime) Shutdown() {
+	r.mu.Lock()
+	uids := make([]types.UID, 0, len(r.running))
+	for uid := range r.running {
+		uids = append(uids, uid)
+	}
+	r.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, uid := range uids {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.stop(uid) }()
+	}
+	wg.Wait()
+}
+
+func (r *Runtime) stop(uid types.UID) {
+	r.mu.Lock()
+	inst := r.running[uid]
+	delete(r.running, uid)
+	r.mu.Unlock()
+	if inst == nil {
+		return
+	}
+	// Stop in reverse start order: clients before the API server.
+	for i := len(inst.procs) - 1; i >= 0; i-- {
+		inst.procs[i].Stop()
+	}
+}
+
+func (r *Runtime) clusterDir(uid types.UID) string { return filepath.Join(r.opts.Dir, string(uid)) }
+
+// paths of the files written for one cluster.
+type paths struct {
+	ca, apiserverCert, apiserverKey, saKey, saPub string
+	adminKubeconfig, kcmKubeconfig, schedKubeconfig, kwokKubeconfig string
+	adminCert, adminKey                                             string
+}
+
+func (r *Runtime) writeFiles(dir string, spec controlplane.Spec) (paths, error) {
+	p := paths{
+		ca:              filepath.Join(dir, "pki", "ca.crt"),
+		apiserverCert:   filepath.Join(dir, "pki", "apiserver.crt"),
+		apiserverKey:    filepath.Join(dir, "pki", "apiserver.key"),
+		saKey:           filepath.Join(dir, "pki", "sa.key"),
+		saPub:           filepath.Join(dir, "pki", "sa.pub"),
+		adminCert:       filepath.Join(dir, "pki", "admin.crt"),
+		adminKey:        filepath.Join(dir, "pki", "admin.key"),
+		adminKubeconfig: filepath.Join(dir, "admin.kubeconfig"),
+		kcmKubeconfig:   filepath.Join(dir, "controller-manager.kubeconfig"),
+		schedKubeconfig: filepath.Join(dir, "scheduler.kubeconfig"),
+		kwokKubeconfig:  filepath.Join(dir, "kwok.kubeconfig"),
+	}
+	// Leaf certificates are issued once and reused while the CA is the same,
+	// so that restarts do not churn files.
+	if current, err := os.ReadFile(p.ca); err == nil && string(current) == string(spec.CACertPEM) {
+		if _, err := os.Stat(p.kwokKubeconfig); err == nil {
+			return p, nil
+		}
+	}
+	ca, err := pki.ParseKeyPair(spec.CACertPEM, spec.CAKeyPEM)
+	if err != nil {
+		return p, fmt.Errorf("reading the CA of %s: %w", spec.Cluster, err)
+	}
+	const year = 365 * 24 * time.Hour
+	serving, err := ca.Issue(pki.CertConfig{
+		CommonName: "kube-apiserver",
+		DNSNames:   []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
+		IPs:        []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP(spec.Host), net.ParseIP("10.96.0.1")},
+		Usages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		Validity:   year,
+	})
+	if err != nil {
+		return p, err
+	}
+	server := fmt.Sprintf("https://%s:%d", spec.Host, spec.Port)
+	files := map[string][]byte{
+		"ca.crt":        spec.CACertPEM,
+		"apiserver.crt": serving.CertPEM,
+		"apiserver.key": serving.KeyPEM,
+		"sa.key":        spec.ServiceAccountKeyPEM,
+		"sa.pub":        spec.ServiceAccountPubPEM,
+	}
+	kubeconfigs := map[string][]byte{}
+	for _, u := range []struct {
+		file, cn string
+		orgs     []string
+	}{
+		{"admin.kubeconfig", "kumo-admin", []string{"system:masters"}},
+		{"controller-manager.kubeconfig", "system:kube-controller-manager", nil},
+		{"scheduler.kubeconfig", "system:kube-scheduler", nil},
+		// kwok acts for every node; system:masters spares us its RBAC.
+		{"kwok.kubeconfig", "kwok", []string{"system:masters"}},
+	} {
+		kp, err := ca.Issue(pki.CertConfig{CommonName: u.cn, Organization: u.orgs, Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, Validity: year})
+		if err != nil {
+			return p, err
+		}
+		if u.file == "admin.kubeconfig" {
+			files["admin.crt"], files["admin.key"] = kp.CertPEM, kp.KeyPEM
+		}
+		kc, err := pki.Kubeconfig(spec.Cluster.Name, server, spec.CACertPEM, u.cn, kp.CertPEM, kp.KeyPEM)
+		if err != nil {
+			return p, err
+		}
+		kubeconfigs[u.file] = kc
+	}
+	if err := pki.WriteFiles(filepath.Join(dir, "pki"), files); err != nil {
+		return p, err
+	}
+	// Kubeconfigs last: their presence marks a complete set (see above).
+	if err := pki.WriteFiles(dir, kubeconfigs); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinaries, kwok, dir string, p paths) (*instance, error) {
+	log := r.opts.Log.WithValues("cluster", spec.Cluster.String())
+	name := spec.Cluster.String()
+	logDir := filepath.Join(dir, "logs")
+	specs := []process.Spec{
+		{
+			Name: name + " kube-apiserver", Path: bins.APIServer, LogFile: filepath.Join(logDir, "kube-apiserver.log"),
+			Args: []string{
+				"--etcd-servers=" + strings.Join(r.opts.EtcdEndpoints, ","),
+				"--etcd-prefix=" + controlplane.EtcdPrefix(spec.Cluster.UID),
+				fmt.Sprintf("--secure-port=%d", spec.Port),
+				"--bind-address=" + spec.Host,
+				"--advertise-address=" + spec.Host,
+				"--tls-cert-file=" + p.apiserverCert,
+				"--tls-private-key-file=" + p.apiserverKey,
+				"--client-ca-file=" + p.ca,
+				"--service-account-key-file=" + p.saPub,
+				"--service-account-signing-key-file=" + p.saKey,
+				"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+				"--service-cluster-ip-range=10.96.0.0/16",
+				"--authorization-mode=RBAC",
+				"--allow-privileged=true",
+				"--profiling=false",
+				// Memory: a tenant API server serves few clients; priority and
+				// fairness and a large watch cache cost more than they give.
+				"--enable-priority-and-fairness=false",
+				"--default-watch-cache-size=10",
+				"--endpoint-reconciler-type=none",
+				"--enable-garbage-collector=true",
+			},
+			Env: []string{"GOMAXPROCS=2", "GOGC=50"},
+		},
+		{
+			Name: name + " kube-controller-manager", Path: bins.ControllerManager, LogFile: filepath.Join(logDir, "kube-controller-manager.log"),
+			Args: []string{
+				"--kubeconfig=" + p.kcmKubeconfig,
+				"--authentication-kubeconfig=" + p.kcmKubeconfig,
+				"--authorization-kubeconfig=" + p.kcmKubeconfig,
+				"--service-account-private-key-file=" + p.saKey,
+				"--root-ca-file=" + p.ca,
+				"--use-service-account-credentials=false",
+				"--leader-elect=false",
+				"--bind-address=127.0.0.1",
+				"--secure-port=0",
+				"--profiling=false",
+				// node-lifecycle removes the not-ready taint of new nodes.
+				"--controllers=*,-bootstrap-signer-controller,-token-cleaner-controller,-service-lb-controller,-node-route-controller,-cloud-node-lifecycle-controller,-persistentvolume-binder-controller,-persistentvolume-attach-detach-controller,-persistentvolume-expander-controller,-ephemeral-volume-controller,-persistentvolume-protection-controller,-pvc-protection-controller,-certificatesigningrequest-signing-controller,-certificatesigningrequest-approving-controller,-certificatesigningrequest-cleaner-controller",
+			},
+			Env: []string{"GOMAXPROCS=2", "GOGC=50"},
+		},
+		{
+			Name: name + " kube-scheduler", Path: bins.Scheduler, LogFile: filepath.Join(logDir, "kube-scheduler.log"),
+			Args: []string{
+				"--kubeconfig=" + p.schedKubeconfig,
+				"--authentication-kubeconfig=" + p.schedKubeconfig,
+				"--authorization-kubeconfig=" + p.schedKubeconfig,
+				"--leader-elect=false",
+				"--bind-address=127.0.0.1",
+				"--secure-port=0",
+				"--profiling=false",
+			},
+			Env: []string{"GOMAXPROCS=2", "GOGC=50"},
+		},
+		{
+			Name: name + " kwok", Path: kwok, LogFile: filepath.Join(logDir, "kwok.log"),
+			Args: []string{
+				"--kubeconfig=" + p.kwokKubeconfig,
+				"--manage-all-nodes=false",
+				"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+				"--node-lease-duration-seconds=40",
+				"--cidr=10.244.0.1/16",
+			},
+			Env: []string{"GOMAXPROCS=2", "GOGC=50"},
+		},
+	}
+	inst := &instance{version: bins.Version, port: spec.Port}
+	for _, s := range specs {
+		sup, err := process.Supervise(log, s)
+		if err != nil {
+			for _, started := range inst.procs {
+				started.Stop()
+			}
+			return nil, err
+		}
+		inst.procs = append(inst.procs, sup)
+	}
+	log.Info("Started control plane", "version", bins.Version, "port", spec.Port)
+	return inst, nil
+}
+
+// probe asks the API server whether it is ready and which version it runs.
+func probe(ctx context.Context, spec controlplane.Spec, p paths) controlplane.Status {
+	cert, err := tls.LoadX509KeyPair(p.adminCert, p.adminKey)
+	if err != nil {
+		return controlplane.Status{Message: err.Error()}
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(spec.CACertPEM)
+	hc := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+	}}
+	defer hc.CloseIdleConnections()
+	base := fmt.Sprintf("https://%s:%d", spec.Host, spec.Port)
+	get := func(path string) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("%s: %s: %s", path, resp.Status, strings.TrimSpace(string(body)))
+		}
+		return string(body), nil
+	}
+	if _, err := get("/readyz"); err != nil {
+		return controlplane.Status{Message: "API server not ready: " + err.Error()}
+	}
+	body, err := get("/version")
+	if err != nil {
+		return controlplane.Status{Message: err.Error()}
+	}
+	var v struct {
+		GitVersion string `json:"gitVersion"`
+	}
+	if err := jsonUnmarshal(body, &v); err != nil {
+		return controlplane.Status{Message: "reading /version: " + err.Error()}
+	}
+	return controlplane.Status{Ready: true, Version: v.GitVersion}
+}

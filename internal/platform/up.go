@@ -1,0 +1,340 @@
+package platform
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/config/crd"
+	"github.com/kumo-dev/kumo/internal/cloud/sim"
+	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
+	"github.com/kumo-dev/kumo/internal/manager"
+	"github.com/kumo-dev/kumo/internal/process"
+	"github.com/kumo-dev/kumo/internal/toolchain"
+)
+
+// Options configure `kumo up`.
+type Options struct {
+	// DataDir holds all state: etcd, certificates, the sim cloud, logs.
+	DataDir string
+	// CacheDir holds the built binaries.
+	CacheDir string
+	// APIServerPort and EtcdPort: 0 keeps the ports chosen on first run.
+	APIServerPort, EtcdPort int
+	// MetricsAddr and HealthAddr of the manager ("0" disables).
+	MetricsAddr, HealthAddr string
+	// VMBootDelay is how long a sim VM takes to boot.
+	VMBootDelay time.Duration
+	// Out receives progress for the person who ran `kumo up`.
+	Out io.Writer
+	Log logr.Logger
+}
+
+// KubeconfigPath is where `kumo up` writes the admin kubeconfig.
+func KubeconfigPath(dataDir string) string { return filepath.Join(dataDir, "kubeconfig") }
+
+// Up runs the platform until ctx is cancelled, then stops everything it started.
+func Up(ctx context.Context, o Options) error {
+	out := o.Out
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return fmt.Errorf("creating data directory: %w", err)
+	}
+	unlock, err := lockDir(o.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cfg, err := loadConfig(o.DataDir, o)
+	if err != nil {
+		return err
+	}
+
+	tc := toolchain.New(o.CacheDir, out)
+	etcdBin, err := tc.Etcd(ctx)
+	if err != nil {
+		return err
+	}
+	kube, err := tc.Kubernetes(ctx, toolchain.DefaultVersion())
+	if err != nil {
+		return err
+	}
+	if _, err := tc.Kwok(ctx); err != nil {
+		return err
+	}
+	certs, err := ensurePKI(filepath.Join(o.DataDir, "pki"))
+	if err != nil {
+		return err
+	}
+
+	var procs []*process.Supervisor
+	defer func() {
+		for i := len(procs) - 1; i >= 0; i-- {
+			procs[i].Stop()
+		}
+	}()
+	logs := filepath.Join(o.DataDir, "logs")
+	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.EtcdPort)
+	peerURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.EtcdPeerPort)
+	_, _ = fmt.Fprintf(out, "Starting etcd %s on %s\n", toolchain.EtcdVersion, etcdURL)
+	etcd, err := process.Supervise(o.Log, process.Spec{
+		Name: "etcd", Path: etcdBin, LogFile: filepath.Join(logs, "etcd.log"),
+		Args: []string{
+			"--name=kumo", "--data-dir=" + filepath.Join(o.DataDir, "etcd"),
+			"--listen-client-urls=" + etcdURL, "--advertise-client-urls=" + etcdURL,
+			"--listen-peer-urls=" + peerURL, "--initial-advertise-peer-urls=" + peerURL,
+			"--initial-cluster=kumo=" + peerURL,
+			"--quota-backend-bytes=8589934592", "--auto-compaction-retention=1h",
+			"--unsafe-no-fsync=false", "--log-level=warn",
+		},
+	})
+	if err != nil {
+		return err
+	}
+	procs = append(procs, etcd)
+	if err := waitHTTP(ctx, etcdURL+"/health", nil, 2*time.Minute); err != nil {
+		return fmt.Errorf("etcd did not become healthy (see %s): %w", filepath.Join(logs, "etcd.log"), err)
+	}
+
+	server := fmt.Sprintf("https://127.0.0.1:%d", cfg.APIServerPort)
+	_, _ = fmt.Fprintf(out, "Starting kube-apiserver %s on %s\n", kube.Version, server)
+	apiserver, err := process.Supervise(o.Log, process.Spec{
+		Name: "kube-apiserver", Path: kube.APIServer, LogFile: filepath.Join(logs, "kube-apiserver.log"),
+		Args: []string{
+			"--etcd-servers=" + etcdURL,
+			fmt.Sprintf("--secure-port=%d", cfg.APIServerPort), "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+			"--tls-cert-file=" + certs.path("apiserver.crt"), "--tls-private-key-file=" + certs.path("apiserver.key"),
+			"--client-ca-file=" + certs.path("ca.crt"),
+			"--service-account-key-file=" + certs.path("sa.pub"), "--service-account-signing-key-file=" + certs.path("sa.key"),
+			"--service-account-issuer=https://kubernetes.default.svc",
+			"--service-cluster-ip-range=10.0.0.0/24",
+			"--authorization-mode=RBAC", "--profiling=false",
+		},
+	})
+	if err != nil {
+		return err
+	}
+	procs = append(procs, apiserver)
+	adminKC, err := certs.kubeconfig(server, "admin")
+	if err != nil {
+		return err
+	}
+	kcPath := KubeconfigPath(o.DataDir)
+	if err := os.WriteFile(kcPath, adminKC, 0o600); err != nil {
+		return err
+	}
+	if err := waitAPIServer(ctx, certs, server); err != nil {
+		return fmt.Errorf("kube-apiserver did not become ready (see %s): %w", filepath.Join(logs, "kube-apiserver.log"), err)
+	}
+
+	// The management plane's own kube-controller-manager: garbage collection
+	// (owner references) and namespace deletion work as on a real cluster.
+	kcmKC, err := certs.kubeconfig(server, "controller-manager")
+	if err != nil {
+		return err
+	}
+	kcmPath := filepath.Join(o.DataDir, "pki", "controller-manager.kubeconfig")
+	if err := os.WriteFile(kcmPath, kcmKC, 0o600); err != nil {
+		return err
+	}
+	kcm, err := process.Supervise(o.Log, process.Spec{
+		Name: "kube-controller-manager", Path: kube.ControllerManager, LogFile: filepath.Join(logs, "kube-controller-manager.log"),
+		Args: []string{
+			"--kubeconfig=" + kcmPath, "--authentication-kubeconfig=" + kcmPath, "--authorization-kubeconfig=" + kcmPath,
+			"--leader-elect=false", "--secure-port=0", "--profiling=false",
+			"--service-account-private-key-file=" + certs.path("sa.key"), "--root-ca-file=" + certs.path("ca.crt"),
+			"--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller",
+		},
+	})
+	if err != nil {
+		return err
+	}
+	procs = append(procs, kcm)
+
+	restCfg, err := clientcmd.RESTConfigFromKubeConfig(adminKC)
+	if err != nil {
+		return err
+	}
+	restCfg.QPS, restCfg.Burst = 200, 400
+	c, err := client.New(restCfg, client.Options{Scheme: manager.Scheme()})
+	if err != nil {
+		return err
+	}
+	_, _ = fmt.Fprintln(out, "Installing Kumo CRDs")
+	if err := installCRDs(ctx, c); err != nil {
+		return err
+	}
+	if err := seed(ctx, c); err != nil {
+		return err
+	}
+
+	simCloud, err := sim.New(sim.Options{StatePath: filepath.Join(o.DataDir, "sim.json"), BootDelay: o.VMBootDelay})
+	if err != nil {
+		return err
+	}
+	runtime := cpprocess.New(cpprocess.Options{
+		Dir: filepath.Join(o.DataDir, "clusters"), EtcdEndpoints: []string{etcdURL}, Toolchain: tc, Log: o.Log,
+	})
+	defer runtime.Shutdown()
+	mgr, err := manager.New(restCfg, manager.Options{
+		Provider: simCloud, ProviderName: "sim", Sim: simCloud, Runtime: runtime,
+		MetricsAddr: o.MetricsAddr, HealthAddr: o.HealthAddr,
+		LeaderElection: true, LeaderElectionNamespace: "kumo-system",
+	})
+	if err != nil {
+		return err
+	}
+	_, _ = fmt.Fprintf(out, `
+Kumo is up (data in %s). In another shell:
+
+  export KUBECONFIG=%s
+  kumo kubectl get regions
+  kumo kubectl apply -f examples/cluster.yaml
+  kumo kubectl get clusters -w
+
+Press Ctrl-C to stop; "kumo up" again resumes where it left off.
+`, o.DataDir, kcPath)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("running manager: %w", err)
+	}
+	_, _ = fmt.Fprintln(out, "Stopping Kumo")
+	return nil
+}
+
+// installCRDs creates or updates Kumo's CRDs and waits until they serve.
+func installCRDs(ctx context.Context, c client.Client) error {
+	crds, err := crd.Load()
+	if err != nil {
+		return err
+	}
+	for _, crd := range crds {
+		existing := &apiextensionsv1.CustomResourceDefinition{}
+		err := c.Get(ctx, client.ObjectKeyFromObject(crd), existing)
+		switch {
+		case apierrors.IsNotFound(err):
+			err = c.Create(ctx, crd)
+		case err == nil:
+			crd.ResourceVersion = existing.ResourceVersion
+			err = c.Update(ctx, crd)
+		}
+		if err != nil {
+			return fmt.Errorf("installing CRD %s: %w", crd.Name, err)
+		}
+	}
+	return wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		for _, crd := range crds {
+			got := &apiextensionsv1.CustomResourceDefinition{}
+			if err := c.Get(ctx, client.ObjectKeyFromObject(crd), got); err != nil {
+				return false, nil
+			}
+			established := false
+			for _, cond := range got.Status.Conditions {
+				if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
+					established = true
+				}
+			}
+			if !established {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+// DefaultRegions are the two simulated clouds `kumo up` starts with.
+func DefaultRegions() []kumov1.Region {
+	return []kumov1.Region{
+		{
+			ObjectMeta: metav1.ObjectMeta{Name: "tokyo-1"},
+			Spec: kumov1.RegionSpec{Provider: kumov1.ProviderSim, DisplayName: "Tokyo (simulated)", CPUOvercommitRatio: 4,
+				Hypervisors: &kumov1.HypervisorFleet{Count: 24, Cores: 32, MemoryGiB: 256}},
+		},
+		{
+			ObjectMeta: metav1.ObjectMeta{Name: "osaka-1"},
+			Spec: kumov1.RegionSpec{Provider: kumov1.ProviderSim, DisplayName: "Osaka (simulated)", CPUOvercommitRatio: 4,
+				Hypervisors: &kumov1.HypervisorFleet{Count: 16, Cores: 24, MemoryGiB: 192}},
+		},
+	}
+}
+
+// seed creates the kumo-system namespace and the default regions if absent;
+// it never overwrites what an operator changed.
+func seed(ctx context.Context, c client.Client) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kumo-system"}}
+	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace kumo-system: %w", err)
+	}
+	for _, r := range DefaultRegions() {
+		if err := c.Create(ctx, &r); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating region %s: %w", r.Name, err)
+		}
+	}
+	return nil
+}
+
+func waitAPIServer(ctx context.Context, certs mgmtPKI, server string) error {
+	cert, err := tls.LoadX509KeyPair(certs.path("admin.crt"), certs.path("admin.key"))
+	if err != nil {
+		return err
+	}
+	caPEM, err := os.ReadFile(certs.path("ca.crt"))
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	return waitHTTP(ctx, server+"/readyz", &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, 3*time.Minute)
+}
+
+func waitHTTP(ctx context.Context, url string, tlsCfg *tls.Config, timeout time.Duration) error {
+	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+	defer hc.CloseIdleConnections()
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			last = err
+			return false, nil
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			last = fmt.Errorf("%s", resp.Status)
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil && last != nil {
+		return fmt.Errorf("%w (last: %v)", err, last)
+	}
+	return err
+}
+
+// lockDir keeps two `kumo up` from sharing a data directory.
+func lockDir(dir string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(dir, "kumo.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("another `kumo up` is using %s (stop it first, or pass --data-dir)", dir)
+	}
+	return func() { _ = f.Close() }, nil
+}

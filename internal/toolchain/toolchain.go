@@ -1,0 +1,348 @@
+package toolchain
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Component names a binary Kumo runs.
+type Component string
+
+const (
+	Etcd                  Component = "etcd"
+	KubeAPIServer         Component = "kube-apiserver"
+	KubeControllerManager Component = "kube-controller-manager"
+	KubeScheduler         Component = "kube-scheduler"
+	Kubectl               Component = "kubectl"
+	Kwok                  Component = "kwok"
+)
+
+// Pinned versions of the components that are not Kubernetes itself.
+const (
+	EtcdVersion = "v3.6.16"
+	KwokVersion = "v0.7.0"
+)
+
+// kubernetesComponents are built from one k8s.io/kubernetes module.
+var kubernetesComponents = []Component{KubeAPIServer, KubeControllerManager, KubeScheduler, Kubectl}
+
+//go:embed modules
+var modules embed.FS
+
+// Versions lists the Kubernetes patch versions Kumo can build, oldest first.
+func Versions() []string {
+	entries, _ := fs.ReadDir(modules, "modules")
+	var out []string
+	for _, e := range entries {
+		if v, ok := strings.CutPrefix(e.Name(), "kubernetes-"); ok {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return compareVersions(out[i], out[j]) < 0 })
+	return out
+}
+
+// Resolve turns "1.36", "v1.36" or "1.36.3" into a supported patch version
+// ("v1.36.3"), choosing the newest patch for a minor.
+func Resolve(version string) (string, error) {
+	want := "v" + strings.TrimPrefix(version, "v")
+	var found string
+	for _, v := range Versions() {
+		if v == want || strings.HasPrefix(v, want+".") {
+			found = v // Versions is sorted, so the last match is the newest
+		}
+	}
+	if found == "" {
+		return "", fmt.Errorf("kubernetes %s is not offered; offered versions: %s", version, strings.Join(Versions(), ", "))
+	}
+	return found, nil
+}
+
+// Toolchain builds and caches binaries under Dir.
+type Toolchain struct {
+	// Dir is the cache root; binaries live in Dir/<module>-<version>/.
+	Dir string
+	// Progress receives human-readable progress while building.
+	Progress io.Writer
+	// Go is the go command used to build; "go" from PATH by default.
+	Go string
+}
+
+// DefaultDir is the user's cache directory for Kumo's binaries, overridable
+// with KUMO_CACHE_DIR.
+func DefaultDir() string {
+	if d := os.Getenv("KUMO_CACHE_DIR"); d != "" {
+		return d
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		d = os.TempDir()
+	}
+	return filepath.Join(d, "kumo")
+}
+
+// New returns a Toolchain caching under dir, reporting progress to w.
+func New(dir string, w io.Writer) *Toolchain {
+	if w == nil {
+		w = io.Discard
+	}
+	return &Toolchain{Dir: dir, Progress: w, Go: "go"}
+}
+
+// KubernetesBinaries are the paths of one Kubernetes version's binaries.
+type KubernetesBinaries struct {
+	Version           string
+	APIServer         string
+	ControllerManager string
+	Scheduler         string
+	Kubectl           string
+}
+
+// Kubernetes returns the binaries of a Kubernetes version, building them if missing.
+func (t *Toolchain) Kubernetes(ctx context.Context, version string) (*KubernetesBinaries, error) {
+	v, err := Resolve(version)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(t.Dir, "kubernetes-"+v)
+	if err := t.ensure(ctx, dir, kubernetesComponents, func(tmp string) error {
+		return t.buildKubernetes(ctx, v, tmp)
+	}); err != nil {
+		return nil, err
+	}
+	return &KubernetesBinaries{
+		Version:           v,
+		APIServer:         filepath.Join(dir, string(KubeAPIServer)),
+		ControllerManager: filepath.Join(dir, string(KubeControllerManager)),
+		Scheduler:         filepath.Join(dir, string(KubeScheduler)),
+		Kubectl:           filepath.Join(dir, string(Kubectl)),
+	}, nil
+}
+
+// Etcd returns the path of the pinned etcd, building it if missing.
+func (t *Toolchain) Etcd(ctx context.Context) (string, error) {
+	dir := filepath.Join(t.Dir, "etcd-"+EtcdVersion)
+	err := t.ensure(ctx, dir, []Component{Etcd}, func(tmp string) error {
+		src, err := t.writeModule("etcd-"+EtcdVersion, tmp)
+		if err != nil {
+			return err
+		}
+		return t.goBuild(ctx, "etcd "+EtcdVersion, src, tmp, "", ".")
+	})
+	return filepath.Join(dir, string(Etcd)), err
+}
+
+// Kwok returns the path of the pinned kwok, installing it if missing.
+func (t *Toolchain) Kwok(ctx context.Context) (string, error) {
+	dir := filepath.Join(t.Dir, "kwok-"+KwokVersion)
+	err := t.ensure(ctx, dir, []Component{Kwok}, func(tmp string) error {
+		cmd := exec.CommandContext(ctx, t.Go, "install", "-trimpath", "sigs.k8s.io/kwok/cmd/kwok@"+KwokVersion)
+		cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
+		return t.run(cmd, "kwok "+KwokVersion)
+	})
+	return filepath.Join(dir, string(Kwok)), err
+}
+
+// ensure makes dir hold every component, running build into a temporary
+// directory under a file lock (several processes may race for a cold cache)
+// and renaming it into place only when complete.
+func (t *Toolchain) ensure(ctx context.Context, dir string, comps []Component, build func(tmp string) error) error {
+	if complete(dir, comps) {
+		return nil
+	}
+	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
+		return fmt.Errorf("creating cache directory: %w", err)
+	}
+	unlock, err := lock(ctx, dir+".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if complete(dir, comps) { // built by another process while we waited
+		return nil
+	}
+	tmp, err := os.MkdirTemp(t.Dir, ".build-")
+	if err != nil {
+		return fmt.Errorf("creating build directory: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	if err := build(tmp); err != nil {
+		return err
+	}
+	bin := filepath.Join(tmp, "bin")
+	if !complete(bin, comps) {
+		// goBuild writes to tmp/bin; go install writes to tmp itself.
+		bin = tmp
+	}
+	if !complete(bin, comps) {
+		return fmt.Errorf("building %s: binaries missing after build", filepath.Base(dir))
+	}
+	_ = os.RemoveAll(dir)
+	if err := os.Rename(bin, dir); err != nil {
+		return fmt.Errorf("installing %s: %w", filepath.Base(dir), err)
+	}
+	return nil
+}
+
+func complete(dir string, comps []Component) bool {
+	for _, c := range comps {
+		if fi, err := os.Stat(filepath.Join(dir, string(c))); err != nil || fi.Mode()&0o111 == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *Toolchain) buildKubernetes(ctx context.Context, version, tmp string) error {
+	src, err := t.writeModule("kubernetes-"+version, tmp)
+	if err != nil {
+		return err
+	}
+	major, minor, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
+	minor, _, _ = strings.Cut(minor, ".")
+	ldflags := strings.Join([]string{
+		"-s", "-w",
+		"-X k8s.io/component-base/version.gitVersion=" + version,
+		"-X k8s.io/component-base/version.gitMajor=" + major,
+		"-X k8s.io/component-base/version.gitMinor=" + minor,
+		"-X k8s.io/component-base/version.gitTreeState=clean",
+		"-X k8s.io/client-go/pkg/version.gitVersion=" + version,
+		"-X k8s.io/client-go/pkg/version.gitMajor=" + major,
+		"-X k8s.io/client-go/pkg/version.gitMinor=" + minor,
+	}, " ")
+	var pkgs []string
+	for _, c := range kubernetesComponents {
+		pkgs = append(pkgs, "k8s.io/kubernetes/cmd/"+string(c))
+	}
+	return t.goBuild(ctx, "kubernetes "+version+" (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)", src, tmp, ldflags, pkgs...)
+}
+
+// writeModule unpacks an embedded module (files named *.txt so that Go does
+// not treat them as part of this module) into tmp/src.
+func (t *Toolchain) writeModule(name, tmp string) (string, error) {
+	src := filepath.Join(tmp, "src")
+	root := "modules/" + name
+	entries, err := fs.ReadDir(modules, root)
+	if err != nil {
+		return "", fmt.Errorf("%s is not a module Kumo knows how to build", name)
+	}
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		data, err := modules.ReadFile(root + "/" + e.Name())
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(src, strings.TrimSuffix(e.Name(), ".txt")), data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return src, nil
+}
+
+func (t *Toolchain) goBuild(ctx context.Context, what, src, tmp, ldflags string, pkgs ...string) error {
+	args := []string{"build", "-trimpath", "-o", filepath.Join(tmp, "bin") + "/"}
+	if ldflags != "" {
+		args = append(args, "-ldflags", ldflags)
+	}
+	cmd := exec.CommandContext(ctx, t.Go, append(args, pkgs...)...)
+	cmd.Dir = src
+	// The embedded go.sum pins every dependency; never edit it.
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "CGO_ENABLED=0", "GOWORK=off")
+	return t.run(cmd, what)
+}
+
+// run executes a build, printing a line every 20 seconds so that a
+// several-minute cold build is visibly alive.
+func (t *Toolchain) run(cmd *exec.Cmd, what string) error {
+	name := what
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	_, _ = fmt.Fprintf(t.Progress, "Building %s (once per version; a few minutes on a cold cache)\n", name)
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(20 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				_, _ = fmt.Fprintf(t.Progress, "  still building %s (%s)\n", name, time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	err := cmd.Run()
+	close(done)
+	if err != nil {
+		return fmt.Errorf("building %s: %w\n%s", name, err, tail(out.String(), 40))
+	}
+	_, _ = fmt.Fprintf(t.Progress, "Built %s in %s\n", name, time.Since(start).Round(time.Second))
+	return nil
+}
+
+func tail(s string, lines int) string {
+	parts := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(parts) > lines {
+		parts = parts[len(parts)-lines:]
+	}
+	return strings.Join(parts, "\n")
+}
+
+// lock takes an exclusive flock on path, waiting until ctx is done.
+func lock(ctx context.Context, path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock %s: %w", path, err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); _ = f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			_ = f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			_ = f.Close()
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// compareVersions orders "v1.35.4" before "v1.36.1".
+func compareVersions(a, b string) int {
+	pa := strings.Split(strings.TrimPrefix(a, "v"), ".")
+	pb := strings.Split(strings.TrimPrefix(b, "v"), ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		var x, y int
+		_, _ = fmt.Sscan(pa[i], &x)
+		_, _ = fmt.Sscan(pb[i], &y)
+		if x != y {
+			return x - y
+		}
+	}
+	return len(pa) - len(pb)
+}
+
+// DefaultVersion is the newest Kubernetes version Kumo can build.
+func DefaultVersion() string {
+	v := Versions()
+	return v[len(v)-1]
+}
