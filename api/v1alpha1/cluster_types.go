@@ -5,6 +5,7 @@ import (
 )
 
 // ClusterSpec is what a tenant asks for.
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.controlPlane) || !has(oldSelf.controlPlane.endpoint) || (has(self.controlPlane) && has(self.controlPlane.endpoint))",message="controlPlane.endpoint is set by Kumo and cannot be removed",fieldPath=".controlPlane.endpoint"
 type ClusterSpec struct {
 	// Version is the Kubernetes version, "1.36" (newest patch) or "1.36.3".
 	// +kubebuilder:validation:Pattern=`^1\.[0-9]{1,2}(\.[0-9]{1,3})?$`
@@ -141,6 +142,7 @@ type Cluster struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// +required
 	Spec   ClusterSpec   `json:"spec,omitempty"`
 	Status ClusterStatus `json:"status,omitempty"`
 }

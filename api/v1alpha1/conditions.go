@@ -13,20 +13,20 @@ const (
 
 // Condition reasons.
 const (
-	ProvisioningReason          = "Provisioning"
-	ReadyReason                 = "Ready"
-	ScalingReason               = "Scaling"
-	DeletingReason              = "Deleting"
+	ProvisioningReason           = "Provisioning"
+	ReadyReason                  = "Ready"
+	ScalingReason                = "Scaling"
+	DeletingReason               = "Deleting"
 	WaitingForControlPlaneReason = "WaitingForControlPlane"
-	ControlPlaneStartingReason  = "Starting"
-	ControlPlaneFailedReason    = "Failed"
-	RegionNotFoundReason        = "RegionNotFound"
-	VersionNotSupportedReason   = "VersionNotSupported"
-	CapacityExhaustedReason     = "CapacityExhausted"
-	InvalidFlavorReason         = "InvalidFlavor"
-	CloudErrorReason            = "CloudError"
-	DrainingReason              = "Draining"
-	NodesNotReadyReason         = "NodesNotReady"
+	ControlPlaneStartingReason   = "Starting"
+	ControlPlaneFailedReason     = "Failed"
+	RegionNotFoundReason         = "RegionNotFound"
+	VersionNotSupportedReason    = "VersionNotSupported"
+	CapacityExhaustedReason      = "CapacityExhausted"
+	InvalidFlavorReason          = "InvalidFlavor"
+	CloudErrorReason             = "CloudError"
+	DrainingReason               = "Draining"
+	NodesNotReadyReason          = "NodesNotReady"
 )
 
 // Labels and annotations Kumo puts on the objects it creates.

@@ -18,9 +18,10 @@ const (
 // RegionSpec describes one cloud that clusters can run in.
 // +kubebuilder:validation:XValidation:rule="self.provider != 'sim' || has(self.hypervisors)",message="a sim region needs spec.hypervisors (count, cores, memoryGiB)"
 type RegionSpec struct {
-	// Provider is the cloud API behind this region.
+	// Provider is the cloud API behind this region; empty means sim.
 	// +kubebuilder:default=sim
-	Provider ProviderType `json:"provider"`
+	// +optional
+	Provider ProviderType `json:"provider,omitempty"`
 
 	// DisplayName is a human-friendly name, e.g. "Tokyo (DC1)".
 	// +optional
@@ -90,6 +91,7 @@ type Region struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// +required
 	Spec   RegionSpec   `json:"spec,omitempty"`
 	Status RegionStatus `json:"status,omitempty"`
 }

@@ -122,7 +122,7 @@ func TestClusterValidation(t *testing.T) {
 		},
 		"region too long": {
 			mutate:  func(cl *kumov1.Cluster) { cl.Spec.Region = strings.Repeat("a", 64) },
-			wantErr: []string{"spec.region", "at most 63 bytes"},
+			wantErr: []string{"spec.region", "may not be more than 63 bytes"},
 		},
 		"version latest": {
 			mutate:  func(cl *kumov1.Cluster) { cl.Spec.Version = "latest" },
@@ -164,7 +164,7 @@ func TestClusterValidation(t *testing.T) {
 			mutate: func(cl *kumov1.Cluster) {
 				cl.Spec.NodePools[0].Name = "a23456789-123456789-123456789-123456789-1"
 			},
-			wantErr: []string{"spec.nodePools[0].name", "at most 40 bytes"},
+			wantErr: []string{"spec.nodePools[0].name", "may not be more than 40 bytes"},
 		},
 		"duplicate pool names": {
 			mutate: func(cl *kumov1.Cluster) {
@@ -393,7 +393,7 @@ func TestRegionValidation(t *testing.T) {
 		},
 		"display name too long": {
 			spec:    map[string]any{"displayName": strings.Repeat("a", 65), "hypervisors": fleet()},
-			wantErr: []string{"spec.displayName", "at most 64 bytes"},
+			wantErr: []string{"spec.displayName", "may not be more than 64 bytes"},
 		},
 	}
 	for name, tc := range cases {

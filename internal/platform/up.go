@@ -157,7 +157,7 @@ func Up(ctx context.Context, o Options) error {
 		Name: "kube-controller-manager", Path: kube.ControllerManager, LogFile: filepath.Join(logs, "kube-controller-manager.log"),
 		Args: []string{
 			"--kubeconfig=" + kcmPath, "--authentication-kubeconfig=" + kcmPath, "--authorization-kubeconfig=" + kcmPath,
-			"--leader-elect=false", "--secure-port=0", "--profiling=false",
+			"--leader-elect=false", "--secure-port=0", "--profiling=false", "--use-service-account-credentials=true",
 			"--service-account-private-key-file=" + certs.path("sa.key"), "--root-ca-file=" + certs.path("ca.crt"),
 			"--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller",
 		},

@@ -33,4 +33,3 @@ KUBECONFIG is set, it talks to the management API of the local "kumo up".`,
 		},
 	}
 }
-

@@ -33,9 +33,9 @@ type Reconciler struct {
 	// APIReader reads around the cache, for objects this controller has
 	// just created.
 	APIReader client.Reader
-	Runtime  controlplane.Runtime
-	Clients  *tenant.Clients
-	Recorder events.EventRecorder
+	Runtime   controlplane.Runtime
+	Clients   *tenant.Clients
+	Recorder  events.EventRecorder
 	// Versions resolves "1.36" to an exact version the runtime can run, or
 	// errors with the offered versions.
 	Versions func(string) (string, error)

@@ -182,4 +182,3 @@ func skipDrain(p *corev1.Pod) bool {
 func serverID(providerID string) string {
 	return providerID[strings.LastIndexByte(providerID, '/')+1:]
 }
-

@@ -171,7 +171,7 @@ func (r *Runtime) clusterDir(uid types.UID) string { return filepath.Join(r.opts
 
 // paths of the files written for one cluster.
 type paths struct {
-	ca, apiserverCert, apiserverKey, saKey, saPub string
+	ca, apiserverCert, apiserverKey, saKey, saPub                   string
 	adminKubeconfig, kcmKubeconfig, schedKubeconfig, kwokKubeconfig string
 	adminCert, adminKey                                             string
 }
@@ -294,13 +294,13 @@ func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinari
 				"--authorization-kubeconfig=" + p.kcmKubeconfig,
 				"--service-account-private-key-file=" + p.saKey,
 				"--root-ca-file=" + p.ca,
-				"--use-service-account-credentials=false",
+				"--use-service-account-credentials=true",
 				"--leader-elect=false",
 				"--bind-address=127.0.0.1",
 				"--secure-port=0",
 				"--profiling=false",
 				// node-lifecycle removes the not-ready taint of new nodes.
-				"--controllers=*,-bootstrap-signer-controller,-token-cleaner-controller,-service-lb-controller,-node-route-controller,-cloud-node-lifecycle-controller,-persistentvolume-binder-controller,-persistentvolume-attach-detach-controller,-persistentvolume-expander-controller,-ephemeral-volume-controller,-persistentvolume-protection-controller,-pvc-protection-controller,-certificatesigningrequest-signing-controller,-certificatesigningrequest-approving-controller,-certificatesigningrequest-cleaner-controller",
+				"--controllers=" + strings.Join(tenantControllers, ","),
 			},
 			Env: []string{"GOMAXPROCS=2", "GOGC=50"},
 		},
@@ -342,6 +342,20 @@ func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinari
 	}
 	log.Info("Started control plane", "version", bins.Version, "port", spec.Port)
 	return inst, nil
+}
+
+// tenantControllers are the kube-controller-manager loops a tenant cluster
+// runs: workloads, garbage collection, disruption budgets, and
+// node-lifecycle, which removes the not-ready taint of new nodes. Volume,
+// cloud and certificate-signing loops have nothing to act on here.
+var tenantControllers = []string{
+	"clusterrole-aggregation-controller", "cronjob-controller", "daemonset-controller", "deployment-controller",
+	"disruption-controller", "endpoints-controller", "endpointslice-controller", "endpointslice-mirroring-controller",
+	"garbage-collector-controller", "horizontal-pod-autoscaler-controller", "job-controller", "namespace-controller",
+	"node-lifecycle-controller", "pod-garbage-collector-controller", "replicaset-controller",
+	"replicationcontroller-controller", "resourcequota-controller", "root-ca-certificate-publisher-controller",
+	"serviceaccount-controller", "serviceaccount-token-controller", "statefulset-controller",
+	"taint-eviction-controller", "ttl-after-finished-controller", "ttl-controller",
 }
 
 // probe asks the API server whether it is ready and which version it runs.
