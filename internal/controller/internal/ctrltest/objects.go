@@ -1,0 +1,134 @@
+package ctrltest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/onsi/gomega"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/cloud"
+	"github.com/kumo-dev/kumo/internal/controller/machine"
+	"github.com/kumo-dev/kumo/internal/controlplane"
+	"github.com/kumo-dev/kumo/internal/tenant"
+)
+
+// NewWithT is gomega.NewWithT with Eventually waiting up to Timeout.
+func NewWithT(t testing.TB) *gomega.WithT {
+	g := gomega.NewWithT(t)
+	g.SetDefaultEventuallyTimeout(Timeout)
+	g.SetDefaultEventuallyPollingInterval(250 * time.Millisecond)
+	g.SetDefaultConsistentlyPollingInterval(250 * time.Millisecond)
+	return g
+}
+
+// Namespace creates a namespace of the test's own, named prefix-xxxxx.
+// envtest runs no namespace controller, so it is never deleted.
+func (e *Env) Namespace(t testing.TB, prefix string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	if err := e.Client.Create(context.Background(), ns); err != nil {
+		t.Fatalf("creating namespace: %v", err)
+	}
+	return ns.Name
+}
+
+// SmallFleet is a small sim region: 4 hypervisors of 8 cores (32 vCPUs at
+// the default overcommit of 4) and 32 GiB.
+func SmallFleet() kumov1.HypervisorFleet {
+	return kumov1.HypervisorFleet{Count: 4, Cores: 8, MemoryGiB: 32}
+}
+
+// CreateRegion creates a sim Region; overcommit 0 takes the default.
+func (e *Env) CreateRegion(t testing.TB, name string, fleet kumov1.HypervisorFleet, overcommit int32) *kumov1.Region {
+	t.Helper()
+	r := &kumov1.Region{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       kumov1.RegionSpec{Provider: kumov1.ProviderSim, CPUOvercommitRatio: overcommit, Hypervisors: &fleet},
+	}
+	if err := e.Client.Create(context.Background(), r); err != nil {
+		t.Fatalf("creating region %s: %v", name, err)
+	}
+	return r
+}
+
+// NewCluster is a Cluster of one pool "default" of m1.medium nodes.
+func NewCluster(namespace, name, region string, replicas int32) *kumov1.Cluster {
+	c := &kumov1.Cluster{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Spec:       kumov1.ClusterSpec{Version: Version(), Region: region},
+	}
+	if replicas >= 0 {
+		c.Spec.NodePools = []kumov1.NodePool{{Name: "default", Replicas: replicas, Flavor: "m1.medium"}}
+	}
+	return c
+}
+
+// Get reads obj afresh into itself.
+func (e *Env) Get(g gomega.Gomega, obj client.Object) {
+	g.Expect(e.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)).To(gomega.Succeed())
+}
+
+// Machines lists the Machines of a cluster, by the label Kumo puts on them.
+func (e *Env) Machines(g gomega.Gomega, c *kumov1.Cluster) []kumov1.Machine {
+	var list kumov1.MachineList
+	g.Expect(e.Client.List(context.Background(), &list, client.InNamespace(c.Namespace),
+		client.MatchingLabels{kumov1.ClusterNameLabel: c.Name})).To(gomega.Succeed())
+	return list.Items
+}
+
+// TenantClient builds a client for the cluster from its kubeconfig Secret.
+func (e *Env) TenantClient(g gomega.Gomega, c *kumov1.Cluster) kubernetes.Interface {
+	var sec corev1.Secret
+	g.Expect(e.Client.Get(context.Background(),
+		client.ObjectKey{Namespace: c.Namespace, Name: tenant.KubeconfigSecretName(c.Name)}, &sec)).To(gomega.Succeed())
+	g.Expect(sec.Data).To(gomega.HaveKey(tenant.KubeconfigKey))
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(sec.Data[tenant.KubeconfigKey])
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	cfg.Timeout = 10 * time.Second
+	cs, err := kubernetes.NewForConfig(cfg)
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	return cs
+}
+
+// Servers lists the sim servers of a cluster in a region.
+func Servers(g gomega.Gomega, c cloud.Provider, region string, cluster *kumov1.Cluster) []cloud.Server {
+	found, err := c.ListServers(context.Background(), region, map[string]string{
+		machine.TagCluster: cluster.Name, machine.TagNamespace: cluster.Namespace,
+	})
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	return found
+}
+
+// EtcdKeys counts the keys a tenant API server keeps in the shared etcd.
+func (e *Env) EtcdKeys(g gomega.Gomega, uid types.UID) int64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.EtcdURL}, DialTimeout: 5 * time.Second, Context: ctx})
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	defer func() { _ = cli.Close() }()
+	resp, err := cli.Get(ctx, controlplane.EtcdPrefix(uid)+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	return resp.Count
+}
+
+// HaveCondition matches a metav1.Condition list holding type with status
+// and reason (reason "" matches any).
+func HaveCondition(typ string, status metav1.ConditionStatus, reason string) gomega.OmegaMatcher {
+	fields := gomega.And(
+		gomega.HaveField("Type", typ),
+		gomega.HaveField("Status", status),
+	)
+	if reason != "" {
+		fields = gomega.And(fields, gomega.HaveField("Reason", reason))
+	}
+	return gomega.ContainElement(fields)
+}
