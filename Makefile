@@ -18,6 +18,9 @@ $(CONTROLLER_GEN):
 $(GOLANGCI_LINT):
 	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
+.PHONY: tools
+tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) ## Install the pinned Go tools into ./bin
+
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code and CRDs (config/crd)
 	$(CONTROLLER_GEN) object paths=./api/...

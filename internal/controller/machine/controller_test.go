@@ -95,8 +95,9 @@ func (f *fixture) testCreateRetried(t *testing.T) {
 	g.Expect(m.Status.Address).To(Equal(srv.Address))
 	g.Expect(m.Status.NodeName).To(Equal(m.Name))
 	// Both injected failures were used up by retries, not skipped.
-	_, err = f.mgr.Sim.CreateServer(ctx, "machines-1", cloud.CreateRequest{Name: "probe", Flavor: "m1.small"})
+	probe, err := f.mgr.Sim.CreateServer(ctx, "machines-1", cloud.CreateRequest{Name: "probe", Flavor: "m1.small"})
 	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(f.mgr.Sim.DeleteServer(ctx, "machines-1", probe.ID)).To(Succeed())
 
 	node, err := f.env.TenantClient(g, f.cluster).CoreV1().Nodes().Get(ctx, m.Name, metav1.GetOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
