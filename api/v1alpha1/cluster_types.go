@@ -165,5 +165,5 @@ func (c *Cluster) DesiredReplicas() int32 {
 }
 
 func init() {
-	SchemeBuilder.Register(&Cluster{}, &ClusterList{})
+	register(&Cluster{}, &ClusterList{})
 }

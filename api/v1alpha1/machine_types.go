@@ -87,5 +87,5 @@ type MachineList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Machine{}, &MachineList{})
+	register(&Machine{}, &MachineList{})
 }

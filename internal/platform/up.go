@@ -321,7 +321,7 @@ func waitHTTP(ctx context.Context, url string, tlsCfg *tls.Config, timeout time.
 		return true, nil
 	})
 	if err != nil && last != nil {
-		return fmt.Errorf("%w (last: %v)", err, last)
+		return fmt.Errorf("%w (last: %w)", err, last)
 	}
 	return err
 }

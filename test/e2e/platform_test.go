@@ -114,6 +114,7 @@ func (p *platform) stop() {
 	}
 	select {
 	case <-p.exited:
+		return
 	default:
 		_ = p.cmd.Process.Signal(os.Interrupt)
 		select {
@@ -184,11 +185,15 @@ func runKubectl(kubeconfig, stdin string, args ...string) (string, error) {
 // eventually polls cond until it holds or the timeout passes.
 func (p *platform) eventually(timeout time.Duration, what string, cond func() (bool, string)) {
 	p.t.Helper()
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline := start.Add(timeout)
 	var last string
 	for time.Now().Before(deadline) {
 		ok, detail := cond()
 		if ok {
+			if d := time.Since(start); d > 5*time.Second {
+				p.t.Logf("waited %s for %s", d.Round(100*time.Millisecond), what)
+			}
 			return
 		}
 		last = detail

@@ -55,6 +55,25 @@ func TestUserStory(t *testing.T) {
 		return strings.Count(out, "Running") == 6 && len(nodesOf(out)) == 3, out
 	})
 
+	// Ctrl-C stops every process; `kumo up` again resumes the cluster, its
+	// workload and its VMs as they were.
+	pods := tenant("get", "pods", "-o", "name")
+	vms := p.simServers()
+	p.stop()
+	if pids := pidsMatching(p.dataDir); len(pids) != 0 {
+		t.Fatalf("processes of the platform survived Ctrl-C: %v", pids)
+	}
+	p.start()
+	waitClusterReady(p, "demo", "3/3")
+	p.eventually(2*time.Minute, "the same 6 pods Running after the restart", func() (bool, string) {
+		out, _ := runKubectl(kc, "", "get", "pods", "-o", "name")
+		phases, _ := runKubectl(kc, "", "get", "pods", "--no-headers")
+		return out == pods && strings.Count(phases, "Running") == 6, out + phases
+	})
+	if after := p.simServers(); len(after) != len(vms) || after[0].ID != vms[0].ID {
+		t.Errorf("VMs changed across the restart: %v -> %v", vms, after)
+	}
+
 	// Scale out.
 	p.kubectl("patch", "cluster", "demo", "--type", "merge", "-p", `{"spec":{"nodePools":[{"name":"default","replicas":5}]}}`)
 	waitClusterReady(p, "demo", "5/5")

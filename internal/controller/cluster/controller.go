@@ -165,8 +165,7 @@ func (r *Reconciler) reconcileRegion(ctx context.Context, s *scope) (ctrl.Result
 	var region kumov1.Region
 	err := r.Client.Get(ctx, client.ObjectKey{Name: s.cluster.Spec.Region}, &region)
 	if apierrors.IsNotFound(err) {
-		s.blocked = kumov1.RegionNotFoundReason
-		setCondition(s.cluster, kumov1.ControlPlaneReadyCondition, false, kumov1.RegionNotFoundReason,
+		r.block(s, kumov1.RegionNotFoundReason,
 			fmt.Sprintf("region %q does not exist; list regions with `kubectl get regions`", s.cluster.Spec.Region))
 		return ctrl.Result{}, nil
 	}
@@ -175,10 +174,19 @@ func (r *Reconciler) reconcileRegion(ctx context.Context, s *scope) (ctrl.Result
 
 func (r *Reconciler) reconcileVersion(_ context.Context, s *scope) (ctrl.Result, error) {
 	if _, err := r.Versions(s.cluster.Spec.Version); err != nil {
-		s.blocked = kumov1.VersionNotSupportedReason
-		setCondition(s.cluster, kumov1.ControlPlaneReadyCondition, false, kumov1.VersionNotSupportedReason, err.Error())
+		r.block(s, kumov1.VersionNotSupportedReason, err.Error())
 	}
 	return ctrl.Result{}, nil
+}
+
+// block records a problem only a spec change can fix, with a Warning event
+// the first time it is seen.
+func (r *Reconciler) block(s *scope, reason, msg string) {
+	s.blocked = reason
+	if c := meta.FindStatusCondition(s.cluster.Status.Conditions, kumov1.ControlPlaneReadyCondition); c == nil || c.Reason != reason {
+		r.event(s.cluster, corev1.EventTypeWarning, reason, "%s", msg)
+	}
+	setCondition(s.cluster, kumov1.ControlPlaneReadyCondition, false, reason, msg)
 }
 
 func (r *Reconciler) reconcileControlPlane(ctx context.Context, s *scope) (ctrl.Result, error) {
