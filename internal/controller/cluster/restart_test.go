@@ -43,11 +43,14 @@ func TestClusterSurvivesManagerRestart(t *testing.T) {
 	t.Logf("Stopped with %d machines and %d VMs", len(env.Machines(g, cluster)),
 		len(ctrltest.Servers(g, first.Sim, region.Name, cluster)))
 	// The worst moment to crash: a VM booted, its ID not yet recorded on the
-	// Machine. Play it out for a machine without a VM; the new Kumo must
-	// adopt that VM (it carries the Machine's UID) rather than boot another.
+	// Machine. The crash may have hit it already; play it out for a machine
+	// without a VM. The new Kumo must adopt that VM (it carries the
+	// Machine's UID) rather than boot another.
 	var adopted *cloud.Server
 	for _, m := range env.Machines(g, cluster) {
-		if m.Spec.ProviderID != "" {
+		booted, err := first.Sim.ListServers(ctx, region.Name, map[string]string{machine.TagMachineUID: string(m.UID)})
+		g.Expect(err).NotTo(HaveOccurred())
+		if m.Spec.ProviderID != "" || len(booted) > 0 {
 			continue
 		}
 		adopted, err = first.Sim.CreateServer(ctx, region.Name, cloud.CreateRequest{
