@@ -69,12 +69,24 @@ type RegionStatus struct {
 	UsedMemoryGiB int64 `json:"usedMemoryGiB,omitempty"`
 	// Servers is the number of VMs in the region.
 	Servers int32 `json:"servers,omitempty"`
+	// Flavors are the VM sizes the region offers.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Flavors []FlavorInfo `json:"flavors,omitempty"`
 	// ObservedGeneration is the generation this status describes.
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// Conditions: Ready is true when the cloud answers.
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// FlavorInfo is one VM size.
+type FlavorInfo struct {
+	Name      string `json:"name"`
+	VCPUs     int32  `json:"vcpus"`
+	MemoryMiB int64  `json:"memoryMiB"`
 }
 
 // Region is one cloud (an OpenStack installation, or a simulated one).

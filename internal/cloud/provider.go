@@ -21,6 +21,8 @@ type Provider interface {
 	ListServers(ctx context.Context, region string, tags map[string]string) ([]Server, error)
 	// Capacity reports what the region has and what is allocated.
 	Capacity(ctx context.Context, region string) (*Capacity, error)
+	// Flavors lists the VM sizes the region offers.
+	Flavors(ctx context.Context, region string) ([]Flavor, error)
 }
 
 // CreateRequest describes a VM to boot.

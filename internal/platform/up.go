@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -283,6 +284,16 @@ func seed(ctx context.Context, c client.Client) error {
 	for _, r := range DefaultRegions() {
 		if err := c.Create(ctx, &r); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating region %s: %w", r.Name, err)
+		}
+	}
+	// The catalog offers what this Kumo can run.
+	for _, v := range toolchain.Versions() {
+		rel := &kumov1.KubernetesRelease{
+			ObjectMeta: metav1.ObjectMeta{Name: v},
+			Spec:       kumov1.KubernetesReleaseSpec{Version: strings.TrimPrefix(v, "v"), State: kumov1.ReleaseSupported},
+		}
+		if err := c.Create(ctx, rel); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("publishing release %s: %w", v, err)
 		}
 	}
 	return nil

@@ -286,3 +286,15 @@ func newID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// Flavors lists the VM sizes of a region: every sim region offers the same.
+func (c *Cloud) Flavors(ctx context.Context, regionName string) ([]cloud.Flavor, error) {
+	if err := c.enter(ctx, ""); err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	if _, err := c.region(regionName); err != nil {
+		return nil, err
+	}
+	return Flavors(), nil
+}

@@ -81,5 +81,13 @@ func (r *Reconciler) reconcile(ctx context.Context, region *kumov1.Region) error
 	region.Status.VCPUs, region.Status.UsedVCPUs = capacity.VCPUs, capacity.UsedVCPUs
 	region.Status.MemoryGiB, region.Status.UsedMemoryGiB = capacity.MemoryMiB>>10, capacity.UsedMemoryMiB>>10
 	region.Status.Servers = capacity.Servers
+	flavors, err := r.Provider.Flavors(ctx, region.Name)
+	if err != nil {
+		return fmt.Errorf("listing flavors: %w", err)
+	}
+	region.Status.Flavors = nil
+	for _, f := range flavors {
+		region.Status.Flavors = append(region.Status.Flavors, kumov1.FlavorInfo{Name: f.Name, VCPUs: f.VCPUs, MemoryMiB: f.MemoryMiB})
+	}
 	return nil
 }

@@ -1,0 +1,176 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+)
+
+// Releases lists the offered Kubernetes releases, newest first.
+func Releases(ctx context.Context, c client.Client) ([]kumov1.KubernetesRelease, error) {
+	var list kumov1.KubernetesReleaseList
+	if err := c.List(ctx, &list); err != nil {
+		return nil, APIError(err, "list Kubernetes versions", "")
+	}
+	items := list.Items
+	sort.Slice(items, func(i, j int) bool { return versionLess(items[j].Spec.Version, items[i].Spec.Version) })
+	return items, nil
+}
+
+// ResolveVersion checks a requested version ("1.36" or "1.36.3") against the
+// catalog and returns it as the cluster spec should carry it.
+func ResolveVersion(ctx context.Context, c client.Client, requested string) (string, error) {
+	want := strings.TrimPrefix(requested, "v")
+	releases, err := Releases(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	var offered []string
+	for _, r := range releases {
+		v := r.Spec.Version
+		if r.Spec.State == kumov1.ReleaseSupported {
+			offered = append(offered, v)
+		}
+		if v == want || strings.HasPrefix(v, want+".") {
+			if r.Spec.State != kumov1.ReleaseSupported {
+				return "", Exit(ExitNotFound, "Kubernetes %s is %s and not offered for new clusters; offered: %s", v, r.Spec.State, strings.Join(offered, ", "))
+			}
+			return want, nil
+		}
+	}
+	return "", Exit(ExitNotFound, "Kubernetes %s is not offered; offered versions: %s (see `kumoctl versions`)", requested, strings.Join(offered, ", "))
+}
+
+// GetRegion reads a region; a missing one names the existing regions.
+func GetRegion(ctx context.Context, c client.Client, name string) (*kumov1.Region, error) {
+	region := &kumov1.Region{}
+	err := c.Get(ctx, client.ObjectKey{Name: name}, region)
+	if err == nil {
+		return region, nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return nil, APIError(err, "read region "+name, "")
+	}
+	var list kumov1.RegionList
+	var names []string
+	if c.List(ctx, &list) == nil {
+		for _, r := range list.Items {
+			names = append(names, r.Name)
+		}
+	}
+	sort.Strings(names)
+	return nil, Exit(ExitNotFound, "region %q not found; regions: %s (see `kumoctl regions`)", name, strings.Join(names, ", "))
+}
+
+// CheckCapacity refuses a request the region cannot hold, before anything
+// is created: an unknown flavor, or more vCPUs than are free.
+func CheckCapacity(ctx context.Context, c client.Client, regionName, flavor string, nodes int32) error {
+	region, err := GetRegion(ctx, c, regionName)
+	if err != nil {
+		return err
+	}
+	if len(region.Status.Flavors) == 0 {
+		return nil // the region has not reported yet; the controller will check
+	}
+	var names []string
+	for _, f := range region.Status.Flavors {
+		names = append(names, f.Name)
+		if f.Name != flavor {
+			continue
+		}
+		need := int64(f.VCPUs) * int64(nodes)
+		free := region.Status.VCPUs - region.Status.UsedVCPUs
+		if need > free {
+			return Exit(ExitFailed, "region %s is full: %d x %s needs %d vCPUs, %d free; pick another region (`kumoctl regions`), fewer nodes or a smaller flavor",
+				regionName, nodes, flavor, need, free)
+		}
+		return nil
+	}
+	return UsageError("flavor %q is not offered in %s; flavors: %s", flavor, regionName, strings.Join(names, ", "))
+}
+
+// versionLess orders "1.35.4" before "1.36.1".
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		var x, y int
+		_, _ = fmt.Sscan(pa[i], &x)
+		_, _ = fmt.Sscan(pb[i], &y)
+		if x != y {
+			return x < y
+		}
+	}
+	return len(pa) < len(pb)
+}
+
+// CompleteRegions completes --region.
+func CompleteRegions(f *Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		c, err := f.Client()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var list kumov1.RegionList
+		if c.List(cmd.Context(), &list) != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, r := range list.Items {
+			out = append(out, r.Name)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// CompleteVersions completes --version with the offered minors and patches.
+func CompleteVersions(f *Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		c, err := f.Client()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		releases, err := Releases(cmd.Context(), c)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		seen := map[string]bool{}
+		for _, r := range releases {
+			minor := r.Spec.Version[:strings.LastIndexByte(r.Spec.Version, '.')]
+			if !seen[minor] {
+				seen[minor] = true
+				out = append(out, minor)
+			}
+			out = append(out, r.Spec.Version)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// ClusterNames lists the cluster names of the current namespace, for completion.
+func ClusterNames(ctx context.Context, f *Factory) []string {
+	c, err := f.Client()
+	if err != nil {
+		return nil
+	}
+	ns, err := f.Namespace()
+	if err != nil {
+		return nil
+	}
+	var list kumov1.ClusterList
+	if c.List(ctx, &list, client.InNamespace(ns)) != nil {
+		return nil
+	}
+	var out []string
+	for _, cl := range list.Items {
+		out = append(out, cl.Name)
+	}
+	return out
+}

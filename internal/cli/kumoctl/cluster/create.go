@@ -1,0 +1,162 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
+)
+
+// CreateOptions are the inputs of `kumoctl cluster create`.
+type CreateOptions struct {
+	f       *cmdutil.Factory
+	Name    string
+	Version string
+	Region  string
+	Nodes   int32
+	Flavor  string
+	Pool    string
+	Output  string
+	cmdutil.WaitOptions
+}
+
+// NewCmdCreate builds `kumoctl cluster create`; runF replaces the run in tests.
+func NewCmdCreate(f *cmdutil.Factory, runF func(context.Context, *CreateOptions) error) *cobra.Command {
+	o := &CreateOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "create NAME --version VERSION --region REGION [--nodes N]",
+		Short: "Create a cluster",
+		Long: `Create a Kubernetes cluster in your team's namespace: a control plane run by
+the platform and one node pool of --nodes VMs of --flavor in --region.
+
+The version, region, flavor and free capacity are checked before anything is
+created, so a refused command leaves nothing behind. Without --wait the
+command returns at once; follow progress with "kumoctl cluster describe".
+Creating a cluster that already exists with the same spec succeeds and
+changes nothing.`,
+		Example: `  # three nodes on Kubernetes 1.36 in tokyo-1, waiting until Ready
+  kumoctl cluster create demo --version 1.36 --region tokyo-1 --nodes 3 --wait
+
+  # bigger nodes, in another team's namespace
+  kumoctl cluster create batch -n team-b --version 1.36 --region osaka-1 --nodes 5 --flavor m1.xlarge`,
+		Args:              cmdutil.ExactArgs(1, "NAME"),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			if err := o.validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return createRun(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Version, "version", "", "Kubernetes version, e.g. 1.36 (see `kumoctl versions`)")
+	fl.StringVar(&o.Region, "region", "", "region to run in (see `kumoctl regions`)")
+	fl.Int32Var(&o.Nodes, "nodes", 3, "number of worker nodes")
+	fl.StringVar(&o.Flavor, "flavor", "m1.medium", "VM size of the nodes (see `kumoctl regions -o wide`)")
+	fl.StringVar(&o.Pool, "pool", "default", "name of the node pool")
+	cmdutil.AddWaitFlags(cmd, &o.WaitOptions, 10*time.Minute)
+	cmdutil.AddOutputFlag(cmd, &o.Output, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
+	_ = cmd.MarkFlagRequired("version")
+	_ = cmd.MarkFlagRequired("region")
+	_ = cmd.RegisterFlagCompletionFunc("region", cmdutil.CompleteRegions(f))
+	_ = cmd.RegisterFlagCompletionFunc("version", cmdutil.CompleteVersions(f))
+	return cmd
+}
+
+func (o *CreateOptions) validate() error {
+	if err := cmdutil.ValidateName("cluster", o.Name, 40); err != nil {
+		return err
+	}
+	if err := cmdutil.ValidateName("pool", o.Pool, 40); err != nil {
+		return err
+	}
+	if o.Nodes < 0 || o.Nodes > 1000 {
+		return cmdutil.UsageError("--nodes must be between 0 and 1000, not %d", o.Nodes)
+	}
+	return cmdutil.ValidateOutput(o.Output, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
+}
+
+func createRun(ctx context.Context, o *CreateOptions) error {
+	c, err := o.f.Client()
+	if err != nil {
+		return err
+	}
+	ns, err := o.f.Namespace()
+	if err != nil {
+		return err
+	}
+	version, err := cmdutil.ResolveVersion(ctx, c, o.Version)
+	if err != nil {
+		return err
+	}
+	if err := cmdutil.CheckCapacity(ctx, c, o.Region, o.Flavor, o.Nodes); err != nil {
+		return err
+	}
+	want := &kumov1.Cluster{
+		TypeMeta:   metav1.TypeMeta{APIVersion: kumov1.GroupVersion.String(), Kind: "Cluster"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: o.Name},
+		Spec: kumov1.ClusterSpec{
+			Version:   version,
+			Region:    o.Region,
+			NodePools: []kumov1.NodePool{{Name: o.Pool, Replicas: o.Nodes, Flavor: o.Flavor}},
+		},
+	}
+	cluster := want.DeepCopy()
+	err = c.Create(ctx, cluster)
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		existing, gerr := cmdutil.GetCluster(ctx, c, ns, o.Name)
+		if gerr != nil {
+			return gerr
+		}
+		if !sameSpec(existing, want) {
+			return cmdutil.Exit(cmdutil.ExitError, "cluster %q already exists in %q with a different spec; change it with `kumoctl cluster scale` or pick another name", o.Name, ns)
+		}
+		cluster = existing
+		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Cluster %s already exists in %s (unchanged)\n", o.Name, ns)
+	case err != nil:
+		return cmdutil.APIError(err, "create cluster "+o.Name, ns)
+	default:
+		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Cluster %s created in %s: Kubernetes %s, %d x %s in %s\n",
+			o.Name, ns, version, o.Nodes, o.Flavor, o.Region)
+	}
+	if o.Wait {
+		if err := cmdutil.WaitForCluster(ctx, o.f, c, ns, o.Name, o.Timeout, cmdutil.ClusterReady); err != nil {
+			return err
+		}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(cluster), cluster); err != nil {
+			return cmdutil.APIError(err, "read cluster "+o.Name, ns)
+		}
+	}
+	return printCluster(o.f, o.Output, cluster)
+}
+
+// sameSpec: what the user can set on create matches.
+func sameSpec(existing, want *kumov1.Cluster) bool {
+	return existing.Spec.Version == want.Spec.Version && existing.Spec.Region == want.Spec.Region &&
+		equality.Semantic.DeepEqual(existing.Spec.NodePools, want.Spec.NodePools)
+}
+
+func printCluster(f *cmdutil.Factory, output string, cluster *kumov1.Cluster) error {
+	cluster.TypeMeta = metav1.TypeMeta{APIVersion: kumov1.GroupVersion.String(), Kind: "Cluster"}
+	switch output {
+	case cmdutil.OutputJSON, cmdutil.OutputYAML:
+		return cmdutil.PrintStructured(f.IOStreams.Out, output, cluster)
+	case cmdutil.OutputName:
+		_, err := fmt.Fprintf(f.IOStreams.Out, "cluster/%s\n", cluster.Name)
+		return err
+	}
+	return printClusterTable(f, []kumov1.Cluster{*cluster}, false, false)
+}

@@ -1,0 +1,87 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
+)
+
+// DeleteOptions are the inputs of `kumoctl cluster delete`.
+type DeleteOptions struct {
+	f    *cmdutil.Factory
+	Name string
+	Yes  bool
+	cmdutil.WaitOptions
+}
+
+// NewCmdDelete builds `kumoctl cluster delete`.
+func NewCmdDelete(f *cmdutil.Factory, runF func(context.Context, *DeleteOptions) error) *cobra.Command {
+	o := &DeleteOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "delete NAME [--yes] [--wait]",
+		Short: "Delete a cluster and everything it runs",
+		Long: `Delete a cluster: its nodes' VMs, its control plane, its data and its
+kubeconfig. There is no undo. kumoctl asks for the cluster's name to confirm
+unless --yes is given; without a terminal, --yes is required.
+Deleting a cluster that is already gone succeeds.`,
+		Example: `  kumoctl cluster delete demo
+  kumoctl cluster delete demo --yes --wait`,
+		Args:              cmdutil.ExactArgs(1, "NAME"),
+		ValidArgsFunction: completeClusterNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return deleteRun(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
+	cmdutil.AddWaitFlags(cmd, &o.WaitOptions, 10*time.Minute)
+	return cmd
+}
+
+func deleteRun(ctx context.Context, o *DeleteOptions) error {
+	c, err := o.f.Client()
+	if err != nil {
+		return err
+	}
+	ns, err := o.f.Namespace()
+	if err != nil {
+		return err
+	}
+	io := o.f.IOStreams
+	cluster, err := cmdutil.GetCluster(ctx, c, ns, o.Name)
+	if cmdutil.CodeOf(err) == cmdutil.ExitNotFound {
+		_, _ = fmt.Fprintf(io.ErrOut, "Cluster %s does not exist in %s (nothing to delete)\n", o.Name, ns)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !o.Yes {
+		if !io.IsTerminal() {
+			return cmdutil.UsageError("refusing to delete cluster %s without confirmation: pass --yes", o.Name)
+		}
+		_, _ = fmt.Fprintf(io.ErrOut, "This deletes cluster %s in %s with its %d nodes and all its data.\nType the cluster's name to confirm: ", o.Name, ns, cluster.DesiredReplicas())
+		answer, _ := bufio.NewReader(io.In).ReadString('\n')
+		if strings.TrimSpace(answer) != o.Name {
+			return cmdutil.Exit(cmdutil.ExitError, "not confirmed; nothing deleted")
+		}
+	}
+	if err := c.Delete(ctx, cluster); err != nil && !apierrors.IsNotFound(err) {
+		return cmdutil.APIError(err, "delete cluster "+o.Name, ns)
+	}
+	_, _ = fmt.Fprintf(io.ErrOut, "Deleting cluster %s in %s\n", o.Name, ns)
+	if !o.Wait {
+		return nil
+	}
+	return cmdutil.WaitForCluster(ctx, o.f, c, ns, o.Name, o.Timeout, cmdutil.ClusterGone)
+}

@@ -1,0 +1,151 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
+)
+
+// DescribeOptions are the inputs of `kumoctl cluster describe`.
+type DescribeOptions struct {
+	f    *cmdutil.Factory
+	Name string
+}
+
+// NewCmdDescribe builds `kumoctl cluster describe`.
+func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOptions) error) *cobra.Command {
+	o := &DescribeOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "describe NAME",
+		Short: "Show a cluster in detail: conditions, node pools, machines, recent events",
+		Long: `Show everything about one cluster: its phase and versions, the state of its
+control plane and nodes (conditions with their reasons), each node pool,
+each machine (VM) with its hypervisor, and the most recent events. When
+something is stuck, the conditions and events say why.`,
+		Example:           `  kumoctl cluster describe demo`,
+		Args:              cmdutil.ExactArgs(1, "NAME"),
+		ValidArgsFunction: completeClusterNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return describeRun(cmd.Context(), o)
+		},
+	}
+	return cmd
+}
+
+func describeRun(ctx context.Context, o *DescribeOptions) error {
+	c, err := o.f.Client()
+	if err != nil {
+		return err
+	}
+	ns, err := o.f.Namespace()
+	if err != nil {
+		return err
+	}
+	cl, err := cmdutil.GetCluster(ctx, c, ns, o.Name)
+	if err != nil {
+		return err
+	}
+	var machines kumov1.MachineList
+	if err := c.List(ctx, &machines, client.InNamespace(ns), client.MatchingLabels{kumov1.ClusterNameLabel: cl.Name}); err != nil {
+		return cmdutil.APIError(err, "list machines of "+cl.Name, ns)
+	}
+	var events eventsv1.EventList
+	// Events are best effort: a tenant without read access still gets the rest.
+	_ = c.List(ctx, &events, client.InNamespace(ns))
+	return describe(o.f.IOStreams.Out, o.f, cl, machines.Items, events.Items)
+}
+
+func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []kumov1.Machine, events []eventsv1.Event) error {
+	now := f.Now()
+	p := func(format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
+	p("Name:        %s\n", cl.Name)
+	p("Namespace:   %s\n", cl.Namespace)
+	p("Phase:       %s\n", cmdutil.OrNone(string(cl.Status.Phase)))
+	p("Version:     %s (running %s)\n", cl.Spec.Version, cmdutil.OrNone(cl.Status.Version))
+	p("Region:      %s\n", cl.Spec.Region)
+	if e := cl.Spec.ControlPlane.Endpoint; e != nil {
+		p("Endpoint:    https://%s:%d\n", e.Host, e.Port)
+	}
+	if cl.Status.KubeconfigSecret != "" {
+		p("Kubeconfig:  secret %s (`kumoctl kubeconfig %s`)\n", cl.Status.KubeconfigSecret, cl.Name)
+	}
+	p("Nodes:       %d/%d ready\n", cl.Status.ReadyNodes, cl.DesiredReplicas())
+	p("Created:     %s ago\n", cmdutil.Age(now, cl.CreationTimestamp))
+	if cl.Spec.Paused {
+		p("Paused:      true (the platform changes nothing until unpaused)\n")
+	}
+
+	p("\nNode pools:\n")
+	t := cmdutil.NewTable(indent(w), "NAME", "FLAVOR", "DESIRED", "CURRENT", "READY")
+	status := map[string]kumov1.NodePoolStatus{}
+	for _, s := range cl.Status.NodePools {
+		status[s.Name] = s
+	}
+	for _, np := range cl.Spec.NodePools {
+		s := status[np.Name]
+		t.Row(np.Name, np.Flavor, fmt.Sprint(np.Replicas), fmt.Sprint(s.Replicas), fmt.Sprint(s.ReadyReplicas))
+	}
+	_ = t.Flush()
+
+	p("\nConditions:\n")
+	t = cmdutil.NewTable(indent(w), "TYPE", "STATUS", "REASON", "AGE", "MESSAGE")
+	for _, c := range cl.Status.Conditions {
+		t.Row(c.Type, string(c.Status), c.Reason, cmdutil.Age(now, c.LastTransitionTime), c.Message)
+	}
+	_ = t.Flush()
+
+	p("\nMachines:\n")
+	if len(machines) == 0 {
+		p("  <none>\n")
+	} else {
+		sort.Slice(machines, func(i, j int) bool { return machines[i].Name < machines[j].Name })
+		t = cmdutil.NewTable(indent(w), "NAME", "POOL", "PHASE", "HYPERVISOR", "ADDRESS", "MESSAGE")
+		for _, m := range machines {
+			msg := ""
+			if c := meta.FindStatusCondition(m.Status.Conditions, kumov1.ReadyCondition); c != nil && c.Status != "True" {
+				msg = c.Message
+			}
+			t.Row(m.Name, m.Spec.Pool, cmdutil.OrNone(string(m.Status.Phase)), cmdutil.OrNone(m.Status.Hypervisor), cmdutil.OrNone(m.Status.Address), msg)
+		}
+		_ = t.Flush()
+	}
+
+	p("\nEvents:\n")
+	related := map[string]bool{"Cluster/" + cl.Name: true}
+	for _, m := range machines {
+		related["Machine/"+m.Name] = true
+	}
+	var mine []eventsv1.Event
+	for _, e := range events {
+		if related[e.Regarding.Kind+"/"+e.Regarding.Name] {
+			mine = append(mine, e)
+		}
+	}
+	sort.Slice(mine, func(i, j int) bool { return eventTime(mine[i]).Before(eventTime(mine[j])) })
+	if len(mine) > 15 {
+		mine = mine[len(mine)-15:]
+	}
+	if len(mine) == 0 {
+		p("  <none>\n")
+		return nil
+	}
+	t = cmdutil.NewTable(indent(w), "AGE", "TYPE", "REASON", "OBJECT", "MESSAGE")
+	for _, e := range mine {
+		t.Row(cmdutil.Age(now, metav1Time(eventTime(e))), e.Type, e.Reason, strings.ToLower(e.Regarding.Kind)+"/"+e.Regarding.Name, e.Note)
+	}
+	return t.Flush()
+}

@@ -1,0 +1,84 @@
+package kumoctl
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
+	"github.com/kumo-dev/kumo/internal/cli/kumoctl/cluster"
+)
+
+// Execute runs kumoctl and returns the exit code.
+func Execute() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	flags := &cmdutil.ConfigFlags{}
+	f := cmdutil.New(cmdutil.System(), flags)
+	root := NewCmdRoot(f, flags)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		_, _ = fmt.Fprintln(f.IOStreams.ErrOut, "Error:", err)
+	}
+	return cmdutil.CodeOf(err)
+}
+
+// NewCmdRoot builds the command tree around a factory.
+func NewCmdRoot(f *cmdutil.Factory, flags *cmdutil.ConfigFlags) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kumoctl",
+		Short: "Self-service Kubernetes clusters on your company's clouds",
+		Long: `kumoctl creates, scales and deletes your team's Kubernetes clusters on the
+platform's clouds, and hands you kubeconfigs for them. No tickets: what your
+team may do, you do here.
+
+It talks only to the Kumo management API, with the kubeconfig and context you
+use for kubectl (--kubeconfig, --context). Your team is the namespace of that
+context; -n picks another team you belong to.
+
+Exit codes:
+  0  success
+  1  an error not listed below
+  2  bad flags or arguments, or a spec the platform refused
+  3  not found (cluster, node pool, region or version)
+  4  permission denied: your account may not do this in that namespace
+  5  the operation failed (--wait saw the failure)
+  6  --wait timed out; the operation goes on
+  130 interrupted; the operation goes on`,
+		Example: `  # a 3-node cluster, waiting until it is Ready
+  kumoctl cluster create demo --version 1.36 --region tokyo-1 --nodes 3 --wait
+
+  # use it with kubectl
+  kumoctl kubeconfig demo --merge --use
+  kubectl get nodes
+
+  # what the platform offers
+  kumoctl regions
+  kumoctl versions`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	flags.AddFlags(root.PersistentFlags())
+	root.SetIn(f.IOStreams.In)
+	root.SetOut(f.IOStreams.Out)
+	root.SetErr(f.IOStreams.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.UsageError("%v", err) })
+	root.AddGroup(
+		&cobra.Group{ID: "clusters", Title: "Clusters:"},
+		&cobra.Group{ID: "access", Title: "Access:"},
+		&cobra.Group{ID: "platform", Title: "What the platform offers:"},
+	)
+	add := func(group string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			c.GroupID = group
+			root.AddCommand(c)
+		}
+	}
+	add("clusters", cluster.NewCmdCluster(f))
+	root.AddCommand(NewCmdVersion(f))
+	return root
+}
