@@ -6,8 +6,10 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/controller/internal/ctrltest"
@@ -77,17 +79,23 @@ func TestClusterBlocked(t *testing.T) {
 				g.Expect(env.Machines(g, cluster)).To(BeEmpty())
 			}).WithTimeout(2 * time.Second).Should(Succeed())
 
-			if tc.unblock == nil {
-				return
+			if tc.unblock != nil {
+				tc.unblock(t)
+				g.Eventually(func(g Gomega) {
+					env.Get(g, cluster)
+					g.Expect(cluster.Status.Phase).To(Equal(kumov1.ClusterReady))
+					g.Expect(cluster.Status.Nodes).To(Equal("1/1"))
+					g.Expect(cluster.Status.Conditions).To(ctrltest.HaveCondition(kumov1.ReadyCondition, metav1.ConditionTrue, kumov1.ReadyReason))
+				}).Should(Succeed())
+				g.Expect(ctrltest.Servers(g, mgr.Sim, tc.region, cluster)).To(HaveLen(1))
 			}
-			tc.unblock(t)
-			g.Eventually(func(g Gomega) {
-				env.Get(g, cluster)
-				g.Expect(cluster.Status.Phase).To(Equal(kumov1.ClusterReady))
-				g.Expect(cluster.Status.Nodes).To(Equal("1/1"))
-				g.Expect(cluster.Status.Conditions).To(ctrltest.HaveCondition(kumov1.ReadyCondition, metav1.ConditionTrue, kumov1.ReadyReason))
-			}).Should(Succeed())
-			g.Expect(ctrltest.Servers(g, mgr.Sim, tc.region, cluster)).To(HaveLen(1))
+
+			// Blocked or not, the cluster can be deleted.
+			g.Expect(env.Client.Delete(context.Background(), cluster)).To(Succeed())
+			g.Eventually(func() error {
+				return env.Client.Get(context.Background(), client.ObjectKeyFromObject(cluster), &kumov1.Cluster{})
+			}).Should(Satisfy(apierrors.IsNotFound))
+			g.Expect(ctrltest.Servers(g, mgr.Sim, tc.region, cluster)).To(BeEmpty())
 		})
 	}
 }

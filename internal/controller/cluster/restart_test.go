@@ -40,14 +40,21 @@ func TestClusterSurvivesManagerRestart(t *testing.T) {
 	env.Get(g, cluster)
 	g.Expect(cluster.Status.Phase).NotTo(Equal(kumov1.ClusterReady), "the crash came too late to test anything")
 	g.Expect(first.Runtime.Running(cluster.UID)).To(BeNil(), "the first control plane is stopped")
-	t.Logf("Stopped with %d machines and %d VMs", len(env.Machines(g, cluster)),
-		len(ctrltest.Servers(g, first.Sim, region.Name, cluster)))
+	atCrash := env.Machines(g, cluster)
+	recorded := 0
+	for _, m := range atCrash {
+		if m.Spec.ProviderID != "" {
+			recorded++
+		}
+	}
+	t.Logf("Stopped with %d machines, %d VMs, %d of them recorded on their machine",
+		len(atCrash), len(ctrltest.Servers(g, first.Sim, region.Name, cluster)), recorded)
 	// The worst moment to crash: a VM booted, its ID not yet recorded on the
 	// Machine. The crash may have hit it already; play it out for a machine
 	// without a VM. The new Kumo must adopt that VM (it carries the
 	// Machine's UID) rather than boot another.
 	var adopted *cloud.Server
-	for _, m := range env.Machines(g, cluster) {
+	for _, m := range atCrash {
 		booted, err := first.Sim.ListServers(ctx, region.Name, map[string]string{machine.TagMachineUID: string(m.UID)})
 		g.Expect(err).NotTo(HaveOccurred())
 		if m.Spec.ProviderID != "" || len(booted) > 0 {

@@ -16,8 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
+	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 	"github.com/kumo-dev/kumo/internal/manager"
 	"github.com/kumo-dev/kumo/internal/testenv"
 	"github.com/kumo-dev/kumo/internal/toolchain"
