@@ -67,8 +67,12 @@ func APIError(err error, what, namespace string) error {
 	switch {
 	case apierrors.IsForbidden(err):
 		verb, resource := forbiddenDetail(err)
-		return Exit(ExitForbidden, "you may not %s in namespace %q: your account lacks %q on %q.\nAsk the platform team for access to this team's namespace, or pick your own with -n",
-			what, namespace, verb, resource)
+		where := fmt.Sprintf("in namespace %q", namespace)
+		if namespace == "" {
+			where = "across all namespaces"
+		}
+		return Exit(ExitForbidden, "you may not %s %s: your account lacks %q on %q.\nAsk the platform team for access to this team's namespace, or pick your own with -n",
+			what, where, verb, resource)
 	case apierrors.IsUnauthorized(err):
 		return Exit(ExitForbidden, "the management API does not accept your credentials (%v); refresh your kubeconfig", err)
 	case apierrors.IsInvalid(err):

@@ -33,6 +33,6 @@ kumoctl (or kubectl) against the management API.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newUpCommand(), newKubectlCommand(), newToolchainCommand())
+	root.AddCommand(newUpCommand(), newKubectlCommand(), newTenantCommand(), newToolchainCommand())
 	return root
 }
