@@ -22,6 +22,7 @@ import (
 
 var (
 	kumoBin    string // the kumo binary under test
+	kumoctlBin string // the kumoctl binary under test
 	kubectlBin string // kubectl built by the toolchain
 )
 
@@ -36,7 +37,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	kumoBin = filepath.Join(dir, "kumo")
-	build := exec.Command("go", "build", "-o", kumoBin, "../../cmd/kumo")
+	kumoctlBin = filepath.Join(dir, "kumoctl")
+	build := exec.Command("go", "build", "-o", dir+"/", "../../cmd/kumo", "../../cmd/kumoctl")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Println("building kumo:", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,10 @@ func Execute() int {
 	f := cmdutil.New(cmdutil.System(), flags)
 	root := NewCmdRoot(f, flags)
 	err := root.ExecuteContext(ctx)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		// Cobra's own argument errors are usage errors too.
+		err = cmdutil.UsageError("%v", err)
+	}
 	if err != nil {
 		_, _ = fmt.Fprintln(f.IOStreams.ErrOut, "Error:", err)
 	}
