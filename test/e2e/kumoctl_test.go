@@ -152,6 +152,29 @@ func TestKumoctl(t *testing.T) {
 		t.Errorf("merge lost or lacks contexts:\n%s", ctxs)
 	}
 
+	// Ctrl-C during --wait stops waiting, not the operation.
+	cmd := exec.Command(kumoctlBin, "cluster", "create", "bg", "--version", "1.36", "--region", "osaka-1", "--nodes", "1", "--wait")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+alice.kubeconfig)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p.eventually(time.Minute, "kumoctl to start waiting", func() (bool, string) {
+		return strings.Contains(stderr.String(), "bg: "), stderr.String()
+	})
+	_ = cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "kumoctl cluster describe bg") {
+		t.Errorf("Ctrl-C: %v\n%s", err, stderr.String())
+	}
+	p.eventually(3*time.Minute, "cluster bg Ready although kumoctl stopped waiting", func() (bool, string) {
+		out := p.jsonpath("cluster/bg -n team-a", ".status.phase")
+		return out == "Ready", out
+	})
+	alice.ok("cluster", "delete", "bg", "--yes")
+
 	// Isolation: bob (team-b) can neither see nor touch team-a.
 	if out := bob.ok("cluster", "list"); strings.Contains(out, "web") {
 		t.Errorf("bob sees team-a's cluster:\n%s", out)
