@@ -126,7 +126,7 @@ func TestKumoctl(t *testing.T) {
 
 	// Scale out and in, waiting.
 	alice.ok("cluster", "scale", "web", "--nodes", "3", "--wait")
-	if got := p.jsonpath("cluster/web -n team-a", ".status.nodes"); got != "" && got != "3/3" {
+	if got := p.jsonpath("cluster/web", ".status.nodes", "-n", "team-a"); got != "3/3" {
 		t.Errorf("after scale out: %s", got)
 	}
 	alice.ok("cluster", "scale", "web", "--nodes", "1", "--wait")
@@ -170,7 +170,7 @@ func TestKumoctl(t *testing.T) {
 		t.Errorf("Ctrl-C: %v\n%s", err, stderr.String())
 	}
 	p.eventually(3*time.Minute, "cluster bg Ready although kumoctl stopped waiting", func() (bool, string) {
-		out := p.jsonpath("cluster/bg -n team-a", ".status.phase")
+		out := p.jsonpath("cluster/bg", ".status.phase", "-n", "team-a")
 		return out == "Ready", out
 	})
 	alice.ok("cluster", "delete", "bg", "--yes")

@@ -214,9 +214,11 @@ func (p *platform) eventually(timeout time.Duration, what string, cond func() (b
 	p.t.Fatalf("timed out after %s waiting for %s; last: %s", timeout, what, last)
 }
 
-// jsonpath reads one field with kubectl.
-func (p *platform) jsonpath(resource, path string) string {
-	out, _ := p.kubectlErr("get", resource, "-o", "jsonpath={"+path+"}")
+// jsonpath reads one field with kubectl: resource is e.g. "cluster/demo",
+// extra args e.g. "-n", "team-a".
+func (p *platform) jsonpath(resource, path string, extra ...string) string {
+	args := append([]string{"get", resource, "-o", "jsonpath={" + path + "}"}, extra...)
+	out, _ := p.kubectlErr(args...)
 	return strings.TrimSpace(out)
 }
 
