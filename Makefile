@@ -59,7 +59,7 @@ verify-generate: generate ## Fail if generated files are out of date
 
 .PHONY: test
 test: toolchain ## Run all tests: unit, integration (envtest) and end-to-end
-	go test -count=1 -timeout 60m ./...
+	go test -p 1 -count=1 -timeout 75m ./...
 
 .PHONY: test-unit
 test-unit: ## Unit tests only (no API server)
