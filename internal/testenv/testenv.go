@@ -33,6 +33,9 @@ func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) { return crd.Lo
 // cache) and stops them when the test ends.
 func Start(t testing.TB) *Env {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: needs a real API server (run without -short)")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	tc := toolchain.New(toolchain.DefaultDir(), os.Stderr)
