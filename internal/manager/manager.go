@@ -7,7 +7,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -44,6 +46,10 @@ type Options struct {
 	LeaderElection          bool
 	// LeaderElectionNamespace holds the leader lease.
 	LeaderElectionNamespace string
+	// SkipNameValidation lets one process build several managers (tests
+	// that play a restarted Kumo); controller-runtime refuses duplicate
+	// controller names otherwise.
+	SkipNameValidation bool
 }
 
 // New builds a manager with every Kumo controller registered.
@@ -57,6 +63,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// Exit on lost leadership: a restarted process starts clean.
 		LeaderElectionReleaseOnCancel: true,
+		Controller:                    config.Controller{SkipNameValidation: ptr.To(o.SkipNameValidation)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)

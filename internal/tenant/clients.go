@@ -33,7 +33,9 @@ type entry struct {
 	clientset       kubernetes.Interface
 }
 
-// NewClients reads kubeconfig Secrets through reader (the manager's cache).
+// NewClients reads kubeconfig Secrets through reader. Kumo passes the
+// uncached API reader: caching every Secret of the management cluster would
+// cost more memory than the reads cost time.
 func NewClients(reader client.Reader) *Clients {
 	return &Clients{reader: reader, cache: map[string]entry{}}
 }

@@ -24,6 +24,9 @@ type Env struct {
 	Scheme *runtime.Scheme
 	// Toolchain is where the binaries came from; tests reuse it.
 	Toolchain *toolchain.Toolchain
+	// EtcdURL is the etcd behind the API server; tenant API servers of the
+	// process runtime keep their state in it too.
+	EtcdURL string
 }
 
 // CRDs parses the embedded, generated CRDs.
@@ -64,6 +67,7 @@ func Start(t testing.TB) *Env {
 	if err != nil {
 		t.Fatalf("starting envtest: %v", err)
 	}
+	cfg.QPS, cfg.Burst = 100, 200
 	t.Cleanup(func() {
 		if err := env.Stop(); err != nil {
 			t.Logf("stopping envtest: %v", err)
@@ -74,5 +78,5 @@ func Start(t testing.TB) *Env {
 	if err != nil {
 		t.Fatalf("building client: %v", err)
 	}
-	return &Env{Config: cfg, Client: c, Scheme: s, Toolchain: tc}
+	return &Env{Config: cfg, Client: c, Scheme: s, Toolchain: tc, EtcdURL: env.ControlPlane.Etcd.URL.String()}
 }

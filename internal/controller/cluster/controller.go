@@ -118,6 +118,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, err
 	}
 	if !cluster.DeletionTimestamp.IsZero() {
+		// The cache may not show a Machine created just before the delete;
+		// missing it would leak its VM.
+		if err := r.loadMachinesFrom(ctx, r.APIReader, s); err != nil {
+			return ctrl.Result{}, err
+		}
 		return r.reconcileDelete(ctx, s)
 	}
 	phases := []phaseFunc{
@@ -152,8 +157,12 @@ func runPhases(ctx context.Context, s *scope, phases []phaseFunc) (ctrl.Result, 
 }
 
 func (r *Reconciler) loadMachines(ctx context.Context, s *scope) error {
+	return r.loadMachinesFrom(ctx, r.Client, s)
+}
+
+func (r *Reconciler) loadMachinesFrom(ctx context.Context, reader client.Reader, s *scope) error {
 	var list kumov1.MachineList
-	if err := r.Client.List(ctx, &list, client.InNamespace(s.cluster.Namespace),
+	if err := reader.List(ctx, &list, client.InNamespace(s.cluster.Namespace),
 		client.MatchingLabels{kumov1.ClusterNameLabel: s.cluster.Name}); err != nil {
 		return fmt.Errorf("listing machines: %w", err)
 	}

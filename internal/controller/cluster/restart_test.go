@@ -26,7 +26,6 @@ func TestClusterSurvivesManagerRestart(t *testing.T) {
 	first := env.StartManager(t, st)
 	g := ctrltest.NewWithT(t)
 	ctx := context.Background()
-	var err error
 
 	ns := env.Namespace(t, "restart")
 	region := env.CreateRegion(t, "restart-1", ctrltest.SmallFleet(), 0)

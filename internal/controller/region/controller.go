@@ -55,7 +55,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if period == 0 {
 		period = 10 * time.Second
 	}
-	return ctrl.Result{RequeueAfter: period}, err
+	if err != nil {
+		return ctrl.Result{}, err // retried with backoff
+	}
+	return ctrl.Result{RequeueAfter: period}, nil
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, region *kumov1.Region) error {

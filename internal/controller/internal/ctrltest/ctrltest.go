@@ -12,8 +12,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
@@ -30,65 +28,19 @@ const Timeout = 3 * time.Minute
 // Env is a running management API server.
 type Env struct {
 	*testenv.Env
-	// EtcdURL is the management etcd; tenant API servers keep their state in
-	// it under controlplane.EtcdPrefix.
-	EtcdURL string
 }
 
 // Start runs etcd and kube-apiserver for the test with Kumo's CRDs
-// installed, and stops them when the test ends. It is testenv.Start, but
-// keeps the etcd URL, which the process runtime needs and testenv.Env does
-// not expose.
+// installed (testenv.Start), and builds kwok up front so that a cold cache
+// is not paid inside the first Eventually.
 func Start(t testing.TB) *Env {
 	t.Helper()
 	setLogger()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	tc := toolchain.New(toolchain.DefaultDir(), os.Stderr)
-	etcd, err := tc.Etcd(ctx)
-	if err != nil {
-		t.Fatalf("building etcd: %v", err)
-	}
-	kube, err := tc.Kubernetes(ctx, toolchain.DefaultVersion())
-	if err != nil {
-		t.Fatalf("building kubernetes: %v", err)
-	}
-	// Built now, on a cold cache, rather than inside the first Eventually.
-	if _, err := tc.Kwok(ctx); err != nil {
+	env := testenv.Start(t)
+	if _, err := env.Toolchain.Kwok(context.Background()); err != nil {
 		t.Fatalf("building kwok: %v", err)
 	}
-	crds, err := testenv.CRDs()
-	if err != nil {
-		t.Fatalf("reading CRDs: %v", err)
-	}
-	env := &envtest.Environment{
-		CRDs:                     crds,
-		ErrorIfCRDPathMissing:    true,
-		ControlPlaneStartTimeout: 2 * time.Minute,
-		ControlPlaneStopTimeout:  time.Minute,
-	}
-	env.ControlPlane.Etcd = &envtest.Etcd{Path: etcd}
-	env.ControlPlane.APIServer = &envtest.APIServer{Path: kube.APIServer}
-	env.ControlPlane.KubectlPath = kube.Kubectl
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting envtest: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			t.Logf("stopping envtest: %v", err)
-		}
-	})
-	cfg.QPS, cfg.Burst = 100, 200
-	s := manager.Scheme()
-	c, err := client.New(cfg, client.Options{Scheme: s})
-	if err != nil {
-		t.Fatalf("building client: %v", err)
-	}
-	return &Env{
-		Env:     &testenv.Env{Config: cfg, Client: c, Scheme: s, Toolchain: tc},
-		EtcdURL: env.ControlPlane.Etcd.URL.String(),
-	}
+	return &Env{Env: env}
 }
 
 // State is where a manager keeps what outlives it. A manager started again
@@ -131,9 +83,9 @@ func (e *Env) StartManager(t testing.TB, st State) *Manager {
 	rt := cpprocess.New(cpprocess.Options{
 		Dir: st.RuntimeDir, EtcdEndpoints: []string{e.EtcdURL}, Toolchain: e.Toolchain, Log: logger(),
 	})
-	forgetControllerNames()
 	mgr, err := manager.New(e.Config, manager.Options{
 		Provider: cloud, ProviderName: "sim", Sim: cloud, Runtime: rt, MetricsAddr: "0", HealthAddr: "0",
+		SkipNameValidation: true,
 	})
 	if err != nil {
 		t.Fatalf("creating manager: %v", err)

@@ -60,7 +60,8 @@ func (e *Env) CreateRegion(t testing.TB, name string, fleet kumov1.HypervisorFle
 	return r
 }
 
-// NewCluster is a Cluster of one pool "default" of m1.medium nodes.
+// NewCluster is a Cluster of one pool "default" of replicas m1.medium
+// nodes, or of no pool for replicas < 0.
 func NewCluster(namespace, name, region string, replicas int32) *kumov1.Cluster {
 	c := &kumov1.Cluster{
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
