@@ -48,6 +48,13 @@ func (c *ConfigFlags) loader() clientcmd.ClientConfig {
 	rules.ExplicitPath = c.Kubeconfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: c.Context}
 	overrides.Context.Namespace = c.Namespace
+	if c.Context == "" {
+		// After `kumoctl use`, the current context is a tenant cluster;
+		// kumoctl keeps talking to the management API it came from.
+		if raw, err := rules.Load(); err == nil {
+			overrides.CurrentContext = ManagementContext(raw, "")
+		}
+	}
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 }
 

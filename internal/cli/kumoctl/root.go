@@ -12,6 +12,9 @@ import (
 
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
 	"github.com/kumo-dev/kumo/internal/cli/kumoctl/cluster"
+	"github.com/kumo-dev/kumo/internal/cli/kumoctl/kubeconfig"
+	"github.com/kumo-dev/kumo/internal/cli/kumoctl/nodepool"
+	"github.com/kumo-dev/kumo/internal/cli/kumoctl/platform"
 )
 
 // Execute runs kumoctl and returns the exit code.
@@ -67,6 +70,7 @@ Exit codes:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	cmdutil.Group(root)
 	flags.AddFlags(root.PersistentFlags())
 	root.SetIn(f.IOStreams.In)
 	root.SetOut(f.IOStreams.Out)
@@ -83,7 +87,9 @@ Exit codes:
 			root.AddCommand(c)
 		}
 	}
-	add("clusters", cluster.NewCmdCluster(f))
+	add("clusters", cluster.NewCmdCluster(f), nodepool.NewCmdNodePool(f))
+	add("access", kubeconfig.NewCmdKubeconfig(f, nil), kubeconfig.NewCmdUse(f, nil))
+	add("platform", platform.NewCmdRegions(f, nil), platform.NewCmdVersions(f, nil))
 	root.AddCommand(NewCmdVersion(f))
 	return root
 }

@@ -17,7 +17,10 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print kumoctl's version",
-		Args:  cobra.NoArgs,
+		Long: `Print the version of this kumoctl binary. Release builds carry their tag;
+builds from source say "(devel)".`,
+		Example: `  kumoctl version`,
+		Args:    cmdutil.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			v := Version
 			if v == "" {

@@ -15,7 +15,13 @@ func NewCmdCluster(f *cmdutil.Factory) *cobra.Command {
 		Short:   "Create, list, inspect, scale and delete your team's clusters",
 		Long: `A cluster is a Kubernetes control plane run by the platform plus node pools of
 VMs in one region. Your team's clusters live in your team's namespace.`,
+		Example: `  kumoctl cluster create demo --version 1.36 --region tokyo-1 --nodes 3 --wait
+  kumoctl cluster list
+  kumoctl cluster describe demo
+  kumoctl cluster scale demo --nodes 5 --wait
+  kumoctl cluster delete demo --yes`,
 	}
+	cmdutil.Group(cmd)
 	cmd.AddCommand(
 		NewCmdCreate(f, nil),
 		NewCmdList(f, nil),
@@ -25,14 +31,4 @@ VMs in one region. Your team's clusters live in your team's namespace.`,
 		NewCmdDelete(f, nil),
 	)
 	return cmd
-}
-
-// completeClusterNames completes the first argument with cluster names.
-func completeClusterNames(f *cmdutil.Factory) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		return cmdutil.ClusterNames(cmd.Context(), f), cobra.ShellCompDirectiveNoFileComp
-	}
 }

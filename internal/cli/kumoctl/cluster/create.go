@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,21 +62,29 @@ changes nothing.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Version, "version", "", "Kubernetes version, e.g. 1.36 (see `kumoctl versions`)")
-	fl.StringVar(&o.Region, "region", "", "region to run in (see `kumoctl regions`)")
+	fl.StringVar(&o.Version, "version", "", "Kubernetes version, e.g. 1.36 (required; see: kumoctl versions)")
+	fl.StringVar(&o.Region, "region", "", "region to run in (required; see: kumoctl regions)")
 	fl.Int32Var(&o.Nodes, "nodes", 3, "number of worker nodes")
-	fl.StringVar(&o.Flavor, "flavor", "m1.medium", "VM size of the nodes (see `kumoctl regions -o wide`)")
+	fl.StringVar(&o.Flavor, "flavor", "m1.medium", "VM size of the nodes (see: kumoctl regions -o wide)")
 	fl.StringVar(&o.Pool, "pool", "default", "name of the node pool")
 	cmdutil.AddWaitFlags(cmd, &o.WaitOptions, 10*time.Minute)
 	cmdutil.AddOutputFlag(cmd, &o.Output, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
-	_ = cmd.MarkFlagRequired("version")
-	_ = cmd.MarkFlagRequired("region")
 	_ = cmd.RegisterFlagCompletionFunc("region", cmdutil.CompleteRegions(f))
 	_ = cmd.RegisterFlagCompletionFunc("version", cmdutil.CompleteVersions(f))
 	return cmd
 }
 
 func (o *CreateOptions) validate() error {
+	var missing []string
+	if o.Version == "" {
+		missing = append(missing, "--version")
+	}
+	if o.Region == "" {
+		missing = append(missing, "--region")
+	}
+	if len(missing) > 0 {
+		return cmdutil.UsageError("missing %s (see `kumoctl versions` and `kumoctl regions`)", strings.Join(missing, " and "))
+	}
 	if err := cmdutil.ValidateName("cluster", o.Name, 40); err != nil {
 		return err
 	}

@@ -1,10 +1,8 @@
 package cluster
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,7 +32,7 @@ Deleting a cluster that is already gone succeeds.`,
 		Example: `  kumoctl cluster delete demo
   kumoctl cluster delete demo --yes --wait`,
 		Args:              cmdutil.ExactArgs(1, "NAME"),
-		ValidArgsFunction: completeClusterNames(f),
+		ValidArgsFunction: cmdutil.CompleteClusterName(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			if runF != nil {
@@ -66,15 +64,9 @@ func deleteRun(ctx context.Context, o *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	if !o.Yes {
-		if !io.IsTerminal() {
-			return cmdutil.UsageError("refusing to delete cluster %s without confirmation: pass --yes", o.Name)
-		}
-		_, _ = fmt.Fprintf(io.ErrOut, "This deletes cluster %s in %s with its %d nodes and all its data.\nType the cluster's name to confirm: ", o.Name, ns, cluster.DesiredReplicas())
-		answer, _ := bufio.NewReader(io.In).ReadString('\n')
-		if strings.TrimSpace(answer) != o.Name {
-			return cmdutil.Exit(cmdutil.ExitError, "not confirmed; nothing deleted")
-		}
+	warning := fmt.Sprintf("This deletes cluster %s in %s with its %d nodes and all its data.", o.Name, ns, cluster.DesiredReplicas())
+	if err := cmdutil.Confirm(io, o.Yes, "cluster "+o.Name, warning, o.Name); err != nil {
+		return err
 	}
 	if err := c.Delete(ctx, cluster); err != nil && !apierrors.IsNotFound(err) {
 		return cmdutil.APIError(err, "delete cluster "+o.Name, ns)

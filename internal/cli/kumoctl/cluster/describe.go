@@ -34,7 +34,7 @@ each machine (VM) with its hypervisor, and the most recent events. When
 something is stuck, the conditions and events say why.`,
 		Example:           `  kumoctl cluster describe demo`,
 		Args:              cmdutil.ExactArgs(1, "NAME"),
-		ValidArgsFunction: completeClusterNames(f),
+		ValidArgsFunction: cmdutil.CompleteClusterName(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			if runF != nil {
@@ -104,7 +104,7 @@ func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []ku
 	p("\nConditions:\n")
 	t = cmdutil.NewTable(indent(w), "TYPE", "STATUS", "REASON", "AGE", "MESSAGE")
 	for _, c := range cl.Status.Conditions {
-		t.Row(c.Type, string(c.Status), c.Reason, cmdutil.Age(now, c.LastTransitionTime), c.Message)
+		t.Row(c.Type, string(c.Status), c.Reason, cmdutil.Age(now, c.LastTransitionTime), cmdutil.OrNone(c.Message))
 	}
 	_ = t.Flush()
 
@@ -119,7 +119,7 @@ func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []ku
 			if c := meta.FindStatusCondition(m.Status.Conditions, kumov1.ReadyCondition); c != nil && c.Status != "True" {
 				msg = c.Message
 			}
-			t.Row(m.Name, m.Spec.Pool, cmdutil.OrNone(string(m.Status.Phase)), cmdutil.OrNone(m.Status.Hypervisor), cmdutil.OrNone(m.Status.Address), msg)
+			t.Row(m.Name, m.Spec.Pool, cmdutil.OrNone(string(m.Status.Phase)), cmdutil.OrNone(m.Status.Hypervisor), cmdutil.OrNone(m.Status.Address), cmdutil.OrNone(msg))
 		}
 		_ = t.Flush()
 	}

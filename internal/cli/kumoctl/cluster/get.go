@@ -26,7 +26,7 @@ func NewCmdGet(f *cmdutil.Factory, runF func(context.Context, *GetOptions) error
 		Example: `  kumoctl cluster get demo
   kumoctl cluster get demo -o yaml`,
 		Args:              cmdutil.ExactArgs(1, "NAME"),
-		ValidArgsFunction: completeClusterNames(f),
+		ValidArgsFunction: cmdutil.CompleteClusterName(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			if err := cmdutil.ValidateOutput(o.Output); err != nil {

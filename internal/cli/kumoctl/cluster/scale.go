@@ -35,7 +35,7 @@ eviction API so PodDisruptionBudgets are honoured), then deletes their VMs.
 		Example: `  kumoctl cluster scale demo --nodes 5 --wait
   kumoctl cluster scale demo --pool gpu --nodes 0`,
 		Args:              cmdutil.ExactArgs(1, "NAME"),
-		ValidArgsFunction: completeClusterNames(f),
+		ValidArgsFunction: cmdutil.CompleteClusterName(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
 			if !cmd.Flags().Changed("nodes") {

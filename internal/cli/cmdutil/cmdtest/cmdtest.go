@@ -1,0 +1,143 @@
+package cmdtest
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
+	"github.com/kumo-dev/kumo/internal/manager"
+)
+
+// Update makes Golden rewrite the golden files instead of comparing.
+var Update = flag.Bool("update", false, "rewrite golden files under testdata/ with the current output")
+
+// Now is the pinned clock of test factories.
+var Now = time.Date(2026, time.May, 4, 12, 0, 0, 0, time.UTC)
+
+// Namespace is the team namespace of test factories.
+const Namespace = "team-a"
+
+// Env is a Factory wired to fakes, and the fakes to look at.
+type Env struct {
+	F      *cmdutil.Factory
+	Client client.WithWatch
+	In     *bytes.Buffer
+	Out    *bytes.Buffer
+	ErrOut *bytes.Buffer
+	// Kubeconfig is the user's kubeconfig file that F.KubeconfigAccess
+	// reads and writes; it does not exist until something writes it.
+	Kubeconfig string
+}
+
+// New returns an Env whose management API holds objs.
+func New(t testing.TB, objs ...client.Object) *Env {
+	t.Helper()
+	c := fake.NewClientBuilder().
+		WithScheme(manager.Scheme()).
+		WithObjects(objs...).
+		WithStatusSubresource(&kumov1.Cluster{}, &kumov1.Region{}, &kumov1.Machine{}).
+		Build()
+	return NewWithClient(t, c)
+}
+
+// NewWithClient returns an Env around c, e.g. a fake with interceptors.
+func NewWithClient(t testing.TB, c client.WithWatch) *Env {
+	t.Helper()
+	ios, in, out, errOut := cmdutil.Test()
+	e := &Env{Client: c, In: in, Out: out, ErrOut: errOut, Kubeconfig: filepath.Join(t.TempDir(), "config")}
+	e.F = &cmdutil.Factory{
+		IOStreams: ios,
+		Client:    func() (client.Client, error) { return c, nil },
+		Namespace: func() (string, error) { return Namespace, nil },
+		KubeconfigAccess: func() clientcmd.ConfigAccess {
+			return &clientcmd.ClientConfigLoadingRules{Precedence: []string{e.Kubeconfig}}
+		},
+		Now:          func() time.Time { return Now },
+		PollInterval: time.Millisecond,
+	}
+	return e
+}
+
+// Golden compares got with the file at path, or rewrites the file when
+// -update is given. A difference fails the test with a line diff.
+func Golden(t testing.TB, path, got string) {
+	t.Helper()
+	if *Update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file: %v (create it with `go test ./internal/cli/... -update`)", err)
+	}
+	if string(want) != got {
+		t.Errorf("output differs from %s (- golden, + got); if the change is intended, run `go test ./internal/cli/... -update`:\n%s",
+			path, Diff(string(want), got))
+	}
+}
+
+// Diff is a line diff of a and b: "-" lines only in a, "+" lines only in b.
+func Diff(a, b string) string {
+	x, y := strings.Split(a, "\n"), strings.Split(b, "\n")
+	// lcs[i][j] is the length of the longest common subsequence of x[i:] and y[j:].
+	lcs := make([][]int, len(x)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(y)+1)
+	}
+	for i := len(x) - 1; i >= 0; i-- {
+		for j := len(y) - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var sb strings.Builder
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		switch {
+		case i < len(x) && j < len(y) && x[i] == y[j]:
+			sb.WriteString("  " + x[i] + "\n")
+			i, j = i+1, j+1
+		case i < len(x) && (j == len(y) || lcs[i+1][j] >= lcs[i][j+1]):
+			sb.WriteString("- " + x[i] + "\n")
+			i++
+		default:
+			sb.WriteString("+ " + y[j] + "\n")
+			j++
+		}
+	}
+	return sb.String()
+}
+
+// Execute runs cmd as kumoctl runs it, under a root command with kumoctl's
+// global flags whose flag errors are usage errors, with env's streams.
+func Execute(env *Env, cmd *cobra.Command, args ...string) error {
+	root := &cobra.Command{Use: "kumoctl", SilenceUsage: true, SilenceErrors: true}
+	(&cmdutil.ConfigFlags{}).AddFlags(root.PersistentFlags())
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.UsageError("%v", err) })
+	root.SetIn(env.In)
+	root.SetOut(env.Out)
+	root.SetErr(env.ErrOut)
+	root.AddCommand(cmd)
+	root.SetArgs(append([]string{cmd.Name()}, args...))
+	return root.ExecuteContext(context.Background())
+}

@@ -1,0 +1,85 @@
+package kubeconfig
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
+)
+
+// UseOptions are the inputs of `kumoctl use`.
+type UseOptions struct {
+	f    *cmdutil.Factory
+	Name string
+	// Context is kumoctl's --context, recorded on merged contexts.
+	Context string
+}
+
+// NewCmdUse builds `kumoctl use`; runF replaces the run in tests.
+func NewCmdUse(f *cmdutil.Factory, runF func(context.Context, *UseOptions) error) *cobra.Command {
+	o := &UseOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "use NAME",
+		Short: "Switch kubectl to a cluster",
+		Long: `Make a cluster the current context of your kubeconfig, so that kubectl talks
+to it. The context is kumo-<namespace>-<name>; when your kubeconfig does not
+have it yet, the cluster's kubeconfig is merged first, as with
+"kumoctl kubeconfig NAME --merge --use". Switching needs no access to the
+management API once the context is merged.`,
+		Example: `  kumoctl use demo
+  kubectl get nodes
+
+  # another team's cluster
+  kumoctl use batch -n team-b`,
+		Args:              cmdutil.ExactArgs(1, "NAME"),
+		ValidArgsFunction: cmdutil.CompleteClusterName(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			o.Context = explicitContext(cmd)
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return useRun(cmd.Context(), o)
+		},
+	}
+	return cmd
+}
+
+func useRun(ctx context.Context, o *UseOptions) error {
+	ns, err := o.f.Namespace()
+	if err != nil {
+		return err
+	}
+	name := cmdutil.TenantContextName(ns, o.Name)
+	errOut := o.f.IOStreams.ErrOut
+	access := o.f.KubeconfigAccess()
+	cfg, err := access.GetStartingConfig()
+	if err != nil {
+		return fmt.Errorf("reading your kubeconfig: %w", err)
+	}
+	if _, ok := cfg.Contexts[name]; ok {
+		if cfg.CurrentContext == name {
+			_, _ = fmt.Fprintf(errOut, "Already using context %s\n", name)
+			return nil
+		}
+		cfg.CurrentContext = name
+		if err := clientcmd.ModifyConfig(access, *cfg, true); err != nil {
+			return fmt.Errorf("writing your kubeconfig: %w", err)
+		}
+		_, _ = fmt.Fprintf(errOut, "Switched to context %s\n", name)
+		return nil
+	}
+	ns, data, err := fetchKubeconfig(ctx, o.f, o.Name)
+	if err != nil {
+		return err
+	}
+	file, err := merge(access, data, name, tenantRecord(o.f, ns, o.Name, o.Context), true)
+	if err != nil {
+		return err
+	}
+	_, _ = fmt.Fprintf(errOut, "Merged context %s into %s; switched to it\n", name, file)
+	return nil
+}
