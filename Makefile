@@ -28,8 +28,8 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code and CRDs (config/crd)
 	$(CONTROLLER_GEN) rbac:roleName=kumo-manager paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
 
 .PHONY: build
-build: ## Build kumo into ./bin
-	go build -o $(BIN)/kumo ./cmd/kumo
+build: ## Build kumo and kumoctl into ./bin
+	go build -o $(BIN)/ ./cmd/kumo ./cmd/kumoctl
 
 .PHONY: toolchain
 toolchain: build ## Build (once) etcd, kwok and the Kubernetes binaries into the cache
