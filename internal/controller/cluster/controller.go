@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/controller/internal/status"
 	"github.com/kumo-dev/kumo/internal/controlplane"
 	"github.com/kumo-dev/kumo/internal/tenant"
 )
@@ -281,17 +282,9 @@ func ref(c *kumov1.Cluster) controlplane.Ref {
 }
 
 func (r *Reconciler) event(obj client.Object, typ, reason, format string, args ...any) {
-	if r.Recorder != nil {
-		r.Recorder.Eventf(obj, nil, typ, reason, reason, format, args...)
-	}
+	status.Event(r.Recorder, obj, typ, reason, format, args...)
 }
 
 func setCondition(c *kumov1.Cluster, typ string, ok bool, reason, msg string) {
-	st := metav1.ConditionFalse
-	if ok {
-		st = metav1.ConditionTrue
-	}
-	meta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{
-		Type: typ, Status: st, Reason: reason, Message: msg, ObservedGeneration: c.Generation,
-	})
+	status.SetCondition(&c.Status.Conditions, c.Generation, typ, ok, reason, msg)
 }

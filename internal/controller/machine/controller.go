@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/controller/internal/status"
 	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/tenant"
 )
@@ -238,19 +239,11 @@ func (r *Reconciler) deleteVMs(ctx context.Context, m *kumov1.Machine) error {
 }
 
 func (r *Reconciler) event(obj client.Object, typ, reason, format string, args ...any) {
-	if r.Recorder != nil {
-		r.Recorder.Eventf(obj, nil, typ, reason, reason, format, args...)
-	}
+	status.Event(r.Recorder, obj, typ, reason, format, args...)
 }
 
 func setCondition(m *kumov1.Machine, typ string, ok bool, reason, msg string) {
-	st := metav1.ConditionFalse
-	if ok {
-		st = metav1.ConditionTrue
-	}
-	meta.SetStatusCondition(&m.Status.Conditions, metav1.Condition{
-		Type: typ, Status: st, Reason: reason, Message: msg, ObservedGeneration: m.Generation,
-	})
+	status.SetCondition(&m.Status.Conditions, m.Generation, typ, ok, reason, msg)
 }
 
 // summarize derives Ready and the phase from the other conditions.

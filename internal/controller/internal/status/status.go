@@ -1,0 +1,28 @@
+// Package status holds what every Kumo controller does the same way when
+// reporting: conditions and events.
+package status
+
+import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// SetCondition records a condition observed at the object's generation.
+func SetCondition(conds *[]metav1.Condition, generation int64, typ string, ok bool, reason, msg string) {
+	st := metav1.ConditionFalse
+	if ok {
+		st = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(conds, metav1.Condition{
+		Type: typ, Status: st, Reason: reason, Message: msg, ObservedGeneration: generation,
+	})
+}
+
+// Event emits an event about obj if a recorder is configured.
+func Event(rec events.EventRecorder, obj client.Object, typ, reason, format string, args ...any) {
+	if rec != nil {
+		rec.Eventf(obj, nil, typ, reason, reason, format, args...)
+	}
+}
