@@ -132,6 +132,18 @@ func TestKumoctl(t *testing.T) {
 	alice.ok("cluster", "scale", "web", "--nodes", "1", "--wait")
 	alice.fails(3, `no node pool "gpu"`, "cluster", "scale", "web", "--pool", "gpu", "--nodes", "1")
 
+	// A second node pool: add, scale, list, delete.
+	alice.ok("nodepool", "add", "web", "batch", "--nodes", "1", "--flavor", "m1.large", "--wait")
+	alice.ok("nodepool", "scale", "web", "batch", "--nodes", "2", "--wait")
+	if pools := alice.ok("nodepool", "list", "web"); !strings.Contains(pools, "batch") || !strings.Contains(pools, "m1.large") {
+		t.Errorf("nodepool list:\n%s", pools)
+	}
+	alice.fails(2, "choose one with --pool", "cluster", "scale", "web", "--nodes", "2")
+	alice.ok("nodepool", "delete", "web", "batch", "--yes", "--wait")
+	if got := p.jsonpath("cluster/web", ".status.nodes", "-n", "team-a"); got != "1/1" {
+		t.Errorf("after deleting pool batch: nodes %s", got)
+	}
+
 	// kubeconfig --merge --use, then kubectl against the tenant cluster.
 	kcFile := filepath.Join(t.TempDir(), "merged")
 	mgmt, err := os.ReadFile(alice.kubeconfig)
