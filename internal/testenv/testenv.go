@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -33,50 +34,65 @@ type Env struct {
 func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) { return crd.Load() }
 
 // Start runs etcd and kube-apiserver for the test (building them on a cold
-// cache) and stops them when the test ends.
+// cache) and stops them when the test ends. It skips the test under -short.
 func Start(t testing.TB) *Env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: needs a real API server (run without -short)")
 	}
+	env, stop, err := StartShared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Logf("stopping envtest: %v", err)
+		}
+	})
+	return env
+}
+
+// StartShared runs etcd and kube-apiserver like Start, for the tests of a
+// package to share (started once, e.g. from TestMain or on first use). It
+// does not look at -short, and the server runs until stop is called, not
+// until a test ends.
+func StartShared() (env *Env, stop func() error, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	tc := toolchain.New(toolchain.DefaultDir(), os.Stderr)
 	etcd, err := tc.Etcd(ctx)
 	if err != nil {
-		t.Fatalf("building etcd: %v", err)
+		return nil, nil, fmt.Errorf("building etcd: %w", err)
 	}
 	kube, err := tc.Kubernetes(ctx, toolchain.DefaultVersion())
 	if err != nil {
-		t.Fatalf("building kubernetes: %v", err)
+		return nil, nil, fmt.Errorf("building kubernetes: %w", err)
 	}
 	crds, err := CRDs()
 	if err != nil {
-		t.Fatalf("reading CRDs: %v", err)
+		return nil, nil, fmt.Errorf("reading CRDs: %w", err)
 	}
-	env := &envtest.Environment{
+	te := &envtest.Environment{
 		CRDs:                     crds,
 		ErrorIfCRDPathMissing:    true,
 		ControlPlaneStartTimeout: 2 * time.Minute,
 		ControlPlaneStopTimeout:  time.Minute,
 	}
-	env.ControlPlane.Etcd = &envtest.Etcd{Path: etcd}
-	env.ControlPlane.APIServer = &envtest.APIServer{Path: kube.APIServer}
-	env.ControlPlane.KubectlPath = kube.Kubectl
-	cfg, err := env.Start()
+	te.ControlPlane.Etcd = &envtest.Etcd{Path: etcd}
+	te.ControlPlane.APIServer = &envtest.APIServer{Path: kube.APIServer}
+	te.ControlPlane.KubectlPath = kube.Kubectl
+	cfg, err := te.Start()
 	if err != nil {
-		t.Fatalf("starting envtest: %v", err)
+		// Start may leave processes behind when it fails half-way.
+		_ = te.Stop()
+		return nil, nil, fmt.Errorf("starting envtest: %w", err)
 	}
 	cfg.QPS, cfg.Burst = 100, 200
-	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			t.Logf("stopping envtest: %v", err)
-		}
-	})
 	s := manager.Scheme()
 	c, err := client.New(cfg, client.Options{Scheme: s})
 	if err != nil {
-		t.Fatalf("building client: %v", err)
+		_ = te.Stop()
+		return nil, nil, fmt.Errorf("building client: %w", err)
 	}
-	return &Env{Config: cfg, Client: c, Scheme: s, Toolchain: tc, EtcdURL: env.ControlPlane.Etcd.URL.String()}
+	return &Env{Config: cfg, Client: c, Scheme: s, Toolchain: tc, EtcdURL: te.ControlPlane.Etcd.URL.String()}, te.Stop, nil
 }

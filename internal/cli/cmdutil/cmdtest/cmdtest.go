@@ -7,17 +7,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
-	"github.com/kumo-dev/kumo/internal/manager"
 )
 
 // Update makes Golden rewrite the golden files instead of comparing.
@@ -29,44 +28,82 @@ var Now = time.Date(2026, time.May, 4, 12, 0, 0, 0, time.UTC)
 // Namespace is the team namespace of test factories.
 const Namespace = "team-a"
 
-// Env is a Factory wired to fakes, and the fakes to look at.
+// Env is a Factory wired to a real management API server (etcd and
+// kube-apiserver with Kumo's CRDs, shared by the tests of a package), and
+// the buffers behind its streams.
 type Env struct {
 	F      *cmdutil.Factory
-	Client client.WithWatch
 	In     *bytes.Buffer
 	Out    *bytes.Buffer
 	ErrOut *bytes.Buffer
 	// Kubeconfig is the user's kubeconfig file that F.KubeconfigAccess
 	// reads and writes; it does not exist until something writes it.
 	Kubeconfig string
+
+	t    testing.TB
+	objs []client.Object
+	as   *identity // who F acts as; nil: the administrator
+
+	mu   sync.Mutex
+	srv  *server       // set once the API holds objs
+	user client.Client // F's client when as is set
 }
 
-// New returns an Env whose management API holds objs.
+// New returns an Env whose management API holds objs and nothing else of
+// Kumo's (Clusters, Machines, Regions, KubernetesReleases) and nothing else
+// in the team namespaces (Secrets, Events). The API is prepared on first
+// use, by F.Client or Client: a test that never talks to the API (flags,
+// --help) needs no server and runs under -short; one that does is skipped
+// under -short.
+//
+// objs are created as a client would create them, then their status is
+// written through the status subresource. The API server sets
+// creationTimestamp; an object that sets it is stored with it afterwards,
+// so that ages relative to the pinned clock Now are as the object says.
+// Tests using New share the server and must not run in parallel.
 func New(t testing.TB, objs ...client.Object) *Env {
 	t.Helper()
-	c := fake.NewClientBuilder().
-		WithScheme(manager.Scheme()).
-		WithObjects(objs...).
-		WithStatusSubresource(&kumov1.Cluster{}, &kumov1.Region{}, &kumov1.Machine{}).
-		Build()
-	return NewWithClient(t, c)
-}
-
-// NewWithClient returns an Env around c, e.g. a fake with interceptors.
-func NewWithClient(t testing.TB, c client.WithWatch) *Env {
-	t.Helper()
 	ios, in, out, errOut := cmdutil.Test()
-	e := &Env{Client: c, In: in, Out: out, ErrOut: errOut, Kubeconfig: filepath.Join(t.TempDir(), "config")}
+	e := &Env{t: t, In: in, Out: out, ErrOut: errOut, Kubeconfig: filepath.Join(t.TempDir(), "config")}
+	for _, o := range objs {
+		e.objs = append(e.objs, o.DeepCopyObject().(client.Object))
+	}
 	e.F = &cmdutil.Factory{
 		IOStreams: ios,
-		Client:    func() (client.Client, error) { return c, nil },
+		Client: func() (client.Client, error) {
+			srv := e.prepare()
+			if e.user != nil {
+				return e.user, nil
+			}
+			return srv.admin, nil
+		},
 		Namespace: func() (string, error) { return Namespace, nil },
 		KubeconfigAccess: func() clientcmd.ConfigAccess {
 			return &clientcmd.ClientConfigLoadingRules{Precedence: []string{e.Kubeconfig}}
 		},
 		Now:          func() time.Time { return Now },
-		PollInterval: time.Millisecond,
+		PollInterval: 10 * time.Millisecond,
 	}
+	return e
+}
+
+// Client returns a client of the management API with every right, to set
+// things up and look at what a command did, also when F acts as a
+// restricted user (As). It prepares the API on first use, like F.Client.
+func (e *Env) Client() client.Client {
+	e.t.Helper()
+	return e.prepare().admin
+}
+
+// As makes F talk to the management API as user, whom RBAC allows in
+// Namespace what rules allow and nothing else, e.g. to see what a command
+// says when it is refused. Call it before the API is first used.
+func (e *Env) As(user string, rules ...rbacv1.PolicyRule) *Env {
+	e.t.Helper()
+	if e.srv != nil {
+		e.t.Fatal("cmdtest: As must come before the first use of the API")
+	}
+	e.as = &identity{User: user, Rules: rules}
 	return e
 }
 

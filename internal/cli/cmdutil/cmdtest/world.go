@@ -1,6 +1,7 @@
 package cmdtest
 
 import (
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -22,18 +23,18 @@ import (
 // tokyo-1 has 32 vCPUs free, osaka-1 none; nagoya-1 has not reported yet.
 func World() []client.Object {
 	objs := []client.Object{
-		region("tokyo-1", kumov1.ProviderSim, 0, kumov1.RegionStatus{Hypervisors: 4, VCPUs: 512, UsedVCPUs: 480, Servers: 96, Flavors: []kumov1.FlavorInfo{
+		region("tokyo-1", kumov1.ProviderSim, 0, fleet(4, 32), kumov1.RegionStatus{Hypervisors: 4, VCPUs: 512, UsedVCPUs: 480, Servers: 96, Flavors: []kumov1.FlavorInfo{
 			{Name: "m1.small", VCPUs: 1, MemoryMiB: 2048},
 			{Name: "m1.medium", VCPUs: 2, MemoryMiB: 4096},
 			{Name: "m1.xlarge", VCPUs: 8, MemoryMiB: 32768},
 			{Name: "g1.large", VCPUs: 4, MemoryMiB: 16384},
 		}}),
-		region("osaka-1", kumov1.ProviderOpenStack, 2, kumov1.RegionStatus{Hypervisors: 12, VCPUs: 1536, UsedVCPUs: 1536, Servers: 301, Flavors: []kumov1.FlavorInfo{
+		region("osaka-1", kumov1.ProviderOpenStack, 2, nil, kumov1.RegionStatus{Hypervisors: 12, VCPUs: 1536, UsedVCPUs: 1536, Servers: 301, Flavors: []kumov1.FlavorInfo{
 			{Name: "m1.medium", VCPUs: 2, MemoryMiB: 4096},
 			{Name: "m1.xlarge", VCPUs: 8, MemoryMiB: 32768},
 			{Name: "t1.nano", VCPUs: 1, MemoryMiB: 512},
 		}}),
-		region("nagoya-1", "", 0, kumov1.RegionStatus{}),
+		region("nagoya-1", "", 0, fleet(2, 16), kumov1.RegionStatus{}),
 		release("1.34.8", kumov1.ReleaseDeprecated),
 		release("1.35.5", kumov1.ReleaseSupported),
 		release("1.36.2", kumov1.ReleaseSupported),
@@ -93,17 +94,23 @@ func TenantKubeconfig(cluster, server string) []byte {
 
 func ago(d time.Duration) metav1.Time { return metav1.NewTime(Now.Add(-d)) }
 
-// region is a region whose cloud answers, unless its status is empty.
-func region(name string, provider kumov1.ProviderType, overcommit int32, status kumov1.RegionStatus) *kumov1.Region {
+// region is a region whose cloud answers, unless its status is empty. An
+// empty provider or overcommit is left to the API's defaults (sim, 4).
+func region(name string, provider kumov1.ProviderType, overcommit int32, hypervisors *kumov1.HypervisorFleet, status kumov1.RegionStatus) *kumov1.Region {
 	if status.VCPUs > 0 {
 		status.ObservedGeneration = 1
 		status.Conditions = []metav1.Condition{readyCondition(kumov1.ReadyCondition, "cloud API answers", time.Hour)}
 	}
 	return &kumov1.Region{
 		ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: ago(400 * 24 * time.Hour)},
-		Spec:       kumov1.RegionSpec{Provider: provider, CPUOvercommitRatio: overcommit},
+		Spec:       kumov1.RegionSpec{Provider: provider, CPUOvercommitRatio: overcommit, Hypervisors: hypervisors},
 		Status:     status,
 	}
+}
+
+// fleet is the hypervisors of a sim region, which the API requires.
+func fleet(count, cores int32) *kumov1.HypervisorFleet {
+	return &kumov1.HypervisorFleet{Count: count, Cores: cores, MemoryGiB: 8 * cores}
 }
 
 func release(version string, state kumov1.ReleaseState) *kumov1.KubernetesRelease {
@@ -143,7 +150,7 @@ func machine(cl *kumov1.Cluster, pool, name, hypervisor, address string) *kumov1
 
 func event(cl *kumov1.Cluster, kind, name, typ, reason, note string, age time.Duration) *eventsv1.Event {
 	return &eventsv1.Event{
-		ObjectMeta: metav1.ObjectMeta{Namespace: cl.Namespace, Name: name + "." + reason},
+		ObjectMeta: metav1.ObjectMeta{Namespace: cl.Namespace, Name: name + "." + strings.ToLower(reason)},
 		EventTime:  metav1.NewMicroTime(Now.Add(-age)),
 		Regarding:  corev1.ObjectReference{Kind: kind, Namespace: cl.Namespace, Name: name},
 		Type:       typ, Reason: reason, Note: note,

@@ -8,17 +8,14 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
-	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil/cmdtest"
-	"github.com/kumo-dev/kumo/internal/manager"
 )
 
 func TestNewCmdKubeconfig(t *testing.T) {
@@ -93,19 +90,14 @@ func TestKubeconfigPrintsAndWrites(t *testing.T) {
 }
 
 func TestKubeconfigErrors(t *testing.T) {
-	forbidden := interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-		if _, ok := obj.(*corev1.Secret); ok {
-			return apierrors.NewForbidden(schema.GroupResource{Resource: "secrets"}, key.Name,
-				errFromString(`User "bob" cannot get resource "secrets" in API group "" in the namespace "team-a"`))
-		}
-		return c.Get(ctx, key, obj, opts...)
-	}}
+	// bob may read the clusters of team-a but not their Secrets.
+	clustersOnly := []rbacv1.PolicyRule{{APIGroups: []string{kumov1.GroupVersion.Group}, Resources: []string{"clusters"}, Verbs: []string{"get", "list"}}}
 	tests := map[string]struct {
-		name   string            // the cluster asked for
-		funcs  interceptor.Funcs // how the API misbehaves
-		merge  bool              // --merge
-		code   int               // the exit code
-		errMsg string            // the error
+		name   string              // the cluster asked for
+		rules  []rbacv1.PolicyRule // what the user may do in team-a; nil: everything
+		merge  bool                // --merge
+		code   int                 // the exit code
+		errMsg string              // the error
 	}{
 		"a cluster that is not ready yet": {
 			name: "batch", code: cmdutil.ExitError,
@@ -118,15 +110,17 @@ func TestKubeconfigErrors(t *testing.T) {
 			name: "dmeo", code: cmdutil.ExitNotFound, errMsg: `cluster "dmeo" not found in namespace "team-a"; did you mean "demo"?`,
 		},
 		"no access to the secret": {
-			name: "demo", funcs: forbidden, code: cmdutil.ExitForbidden,
+			name: "demo", rules: clustersOnly, code: cmdutil.ExitForbidden,
 			errMsg: `you may not read the kubeconfig of cluster demo in namespace "team-a": your account lacks "get" on "secrets"`,
 		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			g := NewWithT(t)
-			c := fake.NewClientBuilder().WithScheme(manager.Scheme()).WithObjects(cmdtest.World()...).WithInterceptorFuncs(tc.funcs).Build()
-			env := cmdtest.NewWithClient(t, c)
+			env := cmdtest.New(t, cmdtest.World()...)
+			if tc.rules != nil {
+				env.As("bob", tc.rules...)
+			}
 			writeManagementKubeconfig(t, env.Kubeconfig)
 			before := read(t, env.Kubeconfig)
 			err := kubeconfigRun(context.Background(), &KubeconfigOptions{f: env.F, Name: tc.name, Merge: tc.merge})
@@ -137,10 +131,6 @@ func TestKubeconfigErrors(t *testing.T) {
 		})
 	}
 }
-
-type errFromString string
-
-func (e errFromString) Error() string { return string(e) }
 
 func TestKubeconfigMerge(t *testing.T) {
 	const name = "kumo-team-a-demo"
@@ -191,9 +181,9 @@ func TestKubeconfigMerge(t *testing.T) {
 		cfg.Contexts[name].Namespace = "shop"
 		g.Expect(clientcmd.WriteToFile(*cfg, env.Kubeconfig)).To(Succeed())
 		var secret corev1.Secret
-		g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: "team-a", Name: "demo-kubeconfig"}, &secret)).To(Succeed())
+		g.Expect(env.Client().Get(context.Background(), client.ObjectKey{Namespace: "team-a", Name: "demo-kubeconfig"}, &secret)).To(Succeed())
 		secret.Data["value"] = cmdtest.TenantKubeconfig("demo", "https://10.20.0.99:6443")
-		g.Expect(env.Client.Update(context.Background(), &secret)).To(Succeed())
+		g.Expect(env.Client().Update(context.Background(), &secret)).To(Succeed())
 
 		g.Expect(kubeconfigRun(context.Background(), &KubeconfigOptions{f: env.F, Name: "demo", Merge: true})).To(Succeed())
 		cfg = load(t, env.Kubeconfig)

@@ -2,6 +2,7 @@ package nodepool
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,7 @@ func TestDeleteRun(t *testing.T) {
 		code     int               // the exit code
 		stderr   string            // part of the message (on stderr, or the error)
 		pools    []kumov1.NodePool // the cluster's pools afterwards
+		report   string            // the progress line after which the platform reports the change applied
 	}{
 		"--yes deletes": {
 			opts:   DeleteOptions{Cluster: "demo", Pool: "gpu", Yes: true},
@@ -93,10 +95,11 @@ func TestDeleteRun(t *testing.T) {
 			code:   cmdutil.ExitNotFound,
 			stderr: `cluster "dem" not found in namespace "team-a"; did you mean "demo"?`,
 		},
-		"--wait waits for the cluster": {
+		"--wait waits until the platform has applied the change": {
 			opts:   DeleteOptions{Cluster: "demo", Pool: "gpu", Yes: true, WaitOptions: waitFor(true, time.Minute)},
-			stderr: "Deleting node pool gpu of demo\ndemo: Ready, nodes ",
+			stderr: "Deleting node pool gpu of demo\ndemo: Ready, nodes 4/3 ready (0s)\ndemo: Ready, nodes 3/3 ready (0s)\n",
 			pools:  demoPools[:1],
+			report: "demo: Ready, nodes 4/3 ready",
 		},
 	}
 	for name, tc := range tests {
@@ -107,7 +110,19 @@ func TestDeleteRun(t *testing.T) {
 			env.In.WriteString(tc.answer)
 			o := tc.opts
 			o.f = env.F
-			err := deleteRun(context.Background(), &o)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var reported <-chan error
+			if tc.report != "" {
+				errOut := &lockedWriter{w: env.ErrOut}
+				env.F.IOStreams.ErrOut = errOut
+				reported = reportApplied(ctx, t, env, tc.opts.Cluster, func() bool { return strings.Contains(errOut.String(), tc.report) })
+			}
+			err := deleteRun(ctx, &o)
+			if reported != nil {
+				cancel()
+				g.Expect(<-reported).To(Succeed())
+			}
 			g.Expect(cmdutil.CodeOf(err)).To(Equal(tc.code), "error: %v", err)
 			if err != nil {
 				g.Expect(err.Error() + env.ErrOut.String()).To(ContainSubstring(tc.stderr))

@@ -1,11 +1,15 @@
 package nodepool
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
@@ -24,7 +28,7 @@ func waitFor(wait bool, timeout time.Duration) cmdutil.WaitOptions {
 func pools(t *testing.T, env *cmdtest.Env, cluster string) []kumov1.NodePool {
 	t.Helper()
 	var cl kumov1.Cluster
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: cmdtest.Namespace, Name: cluster}, &cl); err != nil {
+	if err := env.Client().Get(context.Background(), client.ObjectKey{Namespace: cmdtest.Namespace, Name: cluster}, &cl); err != nil {
 		t.Fatal(err)
 	}
 	return cl.Spec.NodePools
@@ -44,3 +48,57 @@ func stuckMachine() *kumov1.Machine {
 
 // world is cmdtest.World plus extra objects.
 func world(extra ...client.Object) []client.Object { return append(cmdtest.World(), extra...) }
+
+// reportApplied writes, once ready says so, the status the platform
+// reports when it has applied a change of the spec of a cluster of team-a:
+// the new generation observed, every node of every pool Ready. The channel
+// yields the outcome, early if ctx ends.
+func reportApplied(ctx context.Context, t *testing.T, env *cmdtest.Env, cluster string, ready func() bool) <-chan error {
+	t.Helper()
+	c := env.Client() // prepares the API on the test's goroutine
+	done := make(chan error, 1)
+	go func() {
+		done <- wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			if !ready() {
+				return false, nil
+			}
+			var cl kumov1.Cluster
+			if err := c.Get(ctx, client.ObjectKey{Namespace: cmdtest.Namespace, Name: cluster}, &cl); err != nil {
+				return false, err
+			}
+			if cl.Generation == cl.Status.ObservedGeneration {
+				return false, fmt.Errorf("the spec of %s did not change", cluster)
+			}
+			cl.Status.ObservedGeneration = cl.Generation
+			cl.Status.NodePools = nil
+			for _, p := range cl.Spec.NodePools {
+				cl.Status.NodePools = append(cl.Status.NodePools, kumov1.NodePoolStatus{Name: p.Name, Replicas: p.Replicas, ReadyReplicas: p.Replicas})
+			}
+			n := cl.DesiredReplicas()
+			cl.Status.ReadyNodes, cl.Status.DesiredNodes, cl.Status.Nodes = n, n, fmt.Sprintf("%d/%d", n, n)
+			if err := c.Status().Update(ctx, &cl); err != nil {
+				return false, fmt.Errorf("reporting the change of %s: %w", cluster, err)
+			}
+			return true, nil
+		})
+	}()
+	return done
+}
+
+// lockedWriter lets a test read what a command writes while it runs.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}

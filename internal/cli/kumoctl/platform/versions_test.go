@@ -62,6 +62,8 @@ func TestVersionsRun(t *testing.T) {
 				"1.35.10   1.35    Supported    yes\n" +
 				"1.35.9    1.35    Supported    no\n",
 		},
+		// The API defaults an empty state to Supported, so kumoctl sees it
+		// set; kumoctl treats an empty state the same way.
 		"no state means Supported": {
 			releases: []client.Object{release("1.36.0", "")},
 			want:     "VERSION   MINOR   STATE       DEFAULT\n1.36.0    1.36    Supported   yes\n",
