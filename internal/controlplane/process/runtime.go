@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -405,7 +406,7 @@ func probe(ctx context.Context, spec controlplane.Spec, p paths) controlplane.St
 	var v struct {
 		GitVersion string `json:"gitVersion"`
 	}
-	if err := jsonUnmarshal(body, &v); err != nil {
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
 		return controlplane.Status{Message: "reading /version: " + err.Error()}
 	}
 	return controlplane.Status{Ready: true, Version: v.GitVersion}
