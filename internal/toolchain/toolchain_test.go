@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -106,4 +107,28 @@ func TestBuiltBinariesReportTheirVersion(t *testing.T) {
 	out, err = runOutput(etcd, "--version")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(out).To(ContainSubstring("etcd Version: " + EtcdVersion[1:]))
+}
+
+// FuzzResolve: whatever a user types as a version, Resolve answers with an
+// offered version or an error naming the offered ones; it never panics.
+func FuzzResolve(f *testing.F) {
+	for _, s := range []string{"1.36", "v1.36.3", "", "v", "1.", "..", "1.36.3.4", "latest"} {
+		f.Add(s)
+	}
+	offered := map[string]bool{}
+	for _, v := range Versions() {
+		offered[v] = true
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := Resolve(in)
+		if err != nil {
+			if !strings.Contains(err.Error(), "offered versions") {
+				t.Fatalf("error without the offered versions: %v", err)
+			}
+			return
+		}
+		if !offered[got] {
+			t.Fatalf("Resolve(%q) = %q, not an offered version", in, got)
+		}
+	})
 }
