@@ -283,10 +283,11 @@ func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinari
 				"--enable-priority-and-fairness=false",
 				"--default-watch-cache-size=10",
 				"--watch-cache=false",
+				"--runtime-config=flowcontrol.apiserver.k8s.io/v1=false",
 				"--endpoint-reconciler-type=none",
 				"--enable-garbage-collector=true",
 			},
-			Env: goEnv("120MiB"),
+			Env: goEnv("100MiB"),
 		},
 		{
 			Name: name + " kube-controller-manager", Path: bins.ControllerManager, LogFile: filepath.Join(logDir, "kube-controller-manager.log"),
