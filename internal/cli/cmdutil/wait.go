@@ -44,10 +44,19 @@ func WaitForCluster(ctx context.Context, f *Factory, c client.Client, namespace,
 	defer tick.Stop()
 	for {
 		cluster, machines, err := readCluster(ctx, c, namespace, name)
-		if err != nil && ctx.Err() == nil {
+		switch code := CodeOf(err); {
+		case err == nil:
+		case code == ExitForbidden || code == ExitUsage:
 			return err
+		case ctx.Err() == nil:
+			// A passing API error (a restart, a timeout): keep waiting.
+			if io.IsTerminal() {
+				_, _ = fmt.Fprintf(io.ErrOut, "\r\033[K%s: %v (retrying)", name, err)
+			} else {
+				_, _ = fmt.Fprintf(io.ErrOut, "%s: %v (retrying)\n", name, err)
+			}
 		}
-		if ctx.Err() == nil {
+		if err == nil && ctx.Err() == nil {
 			outcome, detail := cond(cluster, machines)
 			line := fmt.Sprintf("%s: %s (%s)", name, detail, f.Now().Sub(start).Round(time.Second))
 			switch {
@@ -111,7 +120,8 @@ func ClusterReady(c *kumov1.Cluster, machines []kumov1.Machine) (Outcome, string
 		return Failed, msg
 	}
 	progress := fmt.Sprintf("%s, nodes %d/%d ready", orPending(string(c.Status.Phase)), c.Status.ReadyNodes, c.DesiredReplicas())
-	if c.Status.ObservedGeneration == c.Generation && c.Status.Phase == kumov1.ClusterReady {
+	if c.Status.ObservedGeneration == c.Generation && c.Status.Phase == kumov1.ClusterReady &&
+		meta.IsStatusConditionTrue(c.Status.Conditions, kumov1.ReadyCondition) {
 		return Done, progress
 	}
 	return Pending, progress
@@ -133,6 +143,9 @@ func blockingProblem(c *kumov1.Cluster, machines []kumov1.Machine) string {
 		}
 	}
 	for _, m := range machines {
+		if !m.DeletionTimestamp.IsZero() {
+			continue // on its way out: its problems no longer block
+		}
 		if vm := meta.FindStatusCondition(m.Status.Conditions, kumov1.VMReadyCondition); vm != nil {
 			switch vm.Reason {
 			case kumov1.CapacityExhaustedReason, kumov1.InvalidFlavorReason:

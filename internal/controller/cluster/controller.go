@@ -55,7 +55,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&kumov1.Cluster{}).
 		Owns(&kumov1.Machine{}).
 		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
-		Watches(&kumov1.Region{}, handler.EnqueueRequestsFromMapFunc(r.clustersInRegion)).
+		// Only a region's spec matters here; its status changes with every
+		// VM and would wake every cluster of the region.
+		Watches(&kumov1.Region{}, handler.EnqueueRequestsFromMapFunc(r.clustersInRegion),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("cluster").
 		Complete(r)
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
@@ -44,14 +45,27 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Resu
 				if taken[name] {
 					continue
 				}
-				if err := r.createMachine(ctx, c, pool, name); err != nil {
+				ours, err := r.createMachine(ctx, c, pool, name)
+				if err != nil {
 					return ctrl.Result{}, err
 				}
 				taken[name] = true
-				n--
+				if ours {
+					n--
+				}
 			}
 			r.event(c, corev1.EventTypeNormal, "ScalingUp", "Pool %s: %d -> %d nodes", pool.Name, len(have), pool.Replicas)
 		case n < 0:
+			// Choosing victims on a stale cache could pick one more than
+			// needed (a delete not seen yet): count again from the API.
+			fresh, err := r.freshPool(ctx, c, pool.Name)
+			if err != nil {
+				return ctrl.Result{}, err
+			}
+			if n = int(pool.Replicas) - len(fresh); n >= 0 {
+				continue
+			}
+			have = fresh
 			victims := scaleInOrder(have)[:-n]
 			for _, m := range victims {
 				if err := r.Client.Delete(ctx, m); err != nil && !apierrors.IsNotFound(err) {
@@ -76,7 +90,28 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Resu
 	return ctrl.Result{}, nil
 }
 
-func (r *Reconciler) createMachine(ctx context.Context, c *kumov1.Cluster, pool kumov1.NodePool, name string) error {
+// freshPool lists a pool's live Machines from the API server, not the cache.
+func (r *Reconciler) freshPool(ctx context.Context, c *kumov1.Cluster, pool string) ([]*kumov1.Machine, error) {
+	var list kumov1.MachineList
+	if err := r.APIReader.List(ctx, &list, client.InNamespace(c.Namespace),
+		client.MatchingLabels{kumov1.ClusterNameLabel: c.Name, kumov1.PoolNameLabel: pool}); err != nil {
+		return nil, fmt.Errorf("listing machines: %w", err)
+	}
+	var out []*kumov1.Machine
+	for i := range list.Items {
+		if list.Items[i].DeletionTimestamp.IsZero() {
+			out = append(out, &list.Items[i])
+		}
+	}
+	return out, nil
+}
+
+// createMachine creates a Machine and reports whether the name is ours: a
+// Machine of that name may already exist for this cluster (a repeat after
+// a crash or a stale cache: fine) or for another cluster whose name and
+// pool join to the same string ("web"+"api-w" and "web-api"+"w"): then the
+// caller moves on to the next index.
+func (r *Reconciler) createMachine(ctx context.Context, c *kumov1.Cluster, pool kumov1.NodePool, name string) (bool, error) {
 	m := &kumov1.Machine{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: c.Namespace,
@@ -86,12 +121,20 @@ func (r *Reconciler) createMachine(ctx context.Context, c *kumov1.Cluster, pool 
 		Spec: kumov1.MachineSpec{ClusterName: c.Name, Pool: pool.Name, Region: c.Spec.Region, Flavor: pool.Flavor},
 	}
 	if err := controllerutil.SetControllerReference(c, m, r.Client.Scheme()); err != nil {
-		return err
+		return false, err
 	}
-	if err := r.Client.Create(ctx, m); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating machine %s: %w", name, err)
+	err := r.Client.Create(ctx, m)
+	if err == nil {
+		return true, nil
 	}
-	return nil
+	if !apierrors.IsAlreadyExists(err) {
+		return false, fmt.Errorf("creating machine %s: %w", name, err)
+	}
+	existing := &kumov1.Machine{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(m), existing); err != nil {
+		return false, fmt.Errorf("reading machine %s: %w", name, err)
+	}
+	return metav1.IsControlledBy(existing, c), nil
 }
 
 // scaleInOrder sorts the machines to remove first to the front: marked for

@@ -65,9 +65,9 @@ func (r *Reconciler) updateStatus(s *scope) {
 		c.Status.Phase = kumov1.ClusterFailed
 		setCondition(c, kumov1.ReadyCondition, false, s.blocked, cp.Message)
 	case cp == nil || cp.Status != "True":
-		if !wasReady {
-			c.Status.Phase = kumov1.ClusterProvisioning
-		}
+		// A control plane that is (re)starting is provisioning, even for a
+		// cluster that was Ready: nothing can be changed until it answers.
+		c.Status.Phase = kumov1.ClusterProvisioning
 		msg := "control plane is starting"
 		if cp != nil && cp.Message != "" {
 			msg = cp.Message

@@ -5,12 +5,15 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -56,14 +59,57 @@ func New(opts Options) *Runtime {
 	return &Runtime{opts: opts, running: map[types.UID]*instance{}}
 }
 
-// AllocateEndpoint picks a free loopback port.
-func (r *Runtime) AllocateEndpoint(_ context.Context, _ controlplane.Ref) (string, int32, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", 0, fmt.Errorf("allocating a port: %w", err)
+// Tenant API servers listen on ports of this range, below Linux's
+// ephemeral range, so that no outgoing connection can hold a port a
+// restarting API server needs.
+const portMin, portMax = 30000, 32767
+
+// AllocateEndpoint picks a loopback port for a cluster and records it in
+// the cluster's folder: asking again returns the same port, and no two
+// clusters of this runtime ever get the same one, running or not.
+func (r *Runtime) AllocateEndpoint(_ context.Context, c controlplane.Ref) (string, int32, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if port, ok := r.recordedPort(c.UID); ok {
+		return "127.0.0.1", port, nil
 	}
-	defer func() { _ = l.Close() }()
-	return "127.0.0.1", int32(l.Addr().(*net.TCPAddr).Port), nil
+	taken := map[int32]bool{}
+	entries, _ := os.ReadDir(r.opts.Dir)
+	for _, e := range entries {
+		if port, ok := r.recordedPort(types.UID(e.Name())); ok {
+			taken[port] = true
+		}
+	}
+	start := portMin + rand.IntN(portMax-portMin+1)
+	for i := 0; i <= portMax-portMin; i++ {
+		port := int32(portMin + (start-portMin+i)%(portMax-portMin+1))
+		if taken[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue // in use by something else
+		}
+		_ = l.Close()
+		dir := r.clusterDir(c.UID)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", 0, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "port"), []byte(strconv.Itoa(int(port))), 0o600); err != nil {
+			return "", 0, fmt.Errorf("recording port of %s: %w", c, err)
+		}
+		return "127.0.0.1", port, nil
+	}
+	return "", 0, fmt.Errorf("no free port left in %d-%d for %s", portMin, portMax, c)
+}
+
+func (r *Runtime) recordedPort(uid types.UID) (int32, bool) {
+	data, err := os.ReadFile(filepath.Join(r.clusterDir(uid), "port"))
+	if err != nil {
+		return 0, false
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	return int32(port), err == nil
 }
 
 // Ensure writes the cluster's certificates and kubeconfigs, starts its
@@ -108,6 +154,8 @@ func (r *Runtime) Ensure(ctx context.Context, spec controlplane.Spec) (controlpl
 // Delete stops the processes and erases the etcd prefix and files.
 func (r *Runtime) Delete(ctx context.Context, c controlplane.Ref) error {
 	r.stop(c.UID)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	cli, err := clientv3.New(clientv3.Config{Endpoints: r.opts.EtcdEndpoints, DialTimeout: 5 * time.Second, Context: ctx})
 	if err != nil {
 		return fmt.Errorf("connecting to etcd: %w", err)
@@ -191,12 +239,12 @@ func (r *Runtime) writeFiles(dir string, spec controlplane.Spec) (paths, error) 
 		schedKubeconfig: filepath.Join(dir, "scheduler.kubeconfig"),
 		kwokKubeconfig:  filepath.Join(dir, "kwok.kubeconfig"),
 	}
-	// Leaf certificates are issued once and reused while the CA is the same,
-	// so that restarts do not churn files.
-	if current, err := os.ReadFile(p.ca); err == nil && string(current) == string(spec.CACertPEM) {
-		if _, err := os.Stat(p.kwokKubeconfig); err == nil {
-			return p, nil
-		}
+	// Leaf certificates are issued once and reused while the CA is the same
+	// and they are far from expiry, so that restarts do not churn files. The
+	// marker, written last, holds the CA the complete set was issued from.
+	marker := filepath.Join(dir, "pki", "complete")
+	if issued, err := os.ReadFile(marker); err == nil && string(issued) == string(spec.CACertPEM) && !expiresSoon(p.apiserverCert) {
+		return p, nil
 	}
 	ca, err := pki.ParseKeyPair(spec.CACertPEM, spec.CAKeyPEM)
 	if err != nil {
@@ -248,11 +296,31 @@ func (r *Runtime) writeFiles(dir string, spec controlplane.Spec) (paths, error) 
 	if err := pki.WriteFiles(filepath.Join(dir, "pki"), files); err != nil {
 		return p, err
 	}
-	// Kubeconfigs last: their presence marks a complete set (see above).
 	if err := pki.WriteFiles(dir, kubeconfigs); err != nil {
 		return p, err
 	}
+	if err := pki.WriteFiles(filepath.Join(dir, "pki"), map[string][]byte{"complete": spec.CACertPEM}); err != nil {
+		return p, err
+	}
 	return p, nil
+}
+
+// renewBefore is how long before expiry leaf certificates are re-issued.
+const renewBefore = 30 * 24 * time.Hour
+
+// expiresSoon reports whether the certificate file is unreadable or expires
+// within renewBefore.
+func expiresSoon(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return true
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return true
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	return err != nil || time.Until(cert.NotAfter) < renewBefore
 }
 
 func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinaries, kwok, dir string, p paths) (*instance, error) {
