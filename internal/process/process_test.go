@@ -1,8 +1,10 @@
 package process
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -44,7 +46,7 @@ func TestStopEndsTheProcessGroup(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		_, err = fmtSscan(strings.TrimSpace(string(data)), &child)
+		_, err = fmt.Sscan(strings.TrimSpace(string(data)), &child)
 		return err
 	}, 10*time.Second, 50*time.Millisecond).Should(Succeed())
 	s.Stop()
@@ -61,6 +63,6 @@ func TestStartReportsAMissingBinary(t *testing.T) {
 
 // alive reports whether pid exists and is not a zombie.
 func alive(pid int) bool {
-	data, err := os.ReadFile(filepath.Join("/proc", itoa(pid), "stat"))
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	return err == nil && !strings.Contains(string(data), ") Z ")
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,9 +28,6 @@ type Env struct {
 	// process runtime keep their state in it too.
 	EtcdURL string
 }
-
-// CRDs parses the embedded, generated CRDs.
-func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) { return crd.Load() }
 
 // Start runs etcd and kube-apiserver for the test (building them on a cold
 // cache) and stops them when the test ends. It skips the test under -short.
@@ -68,7 +64,7 @@ func StartShared() (env *Env, stop func() error, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("building kubernetes: %w", err)
 	}
-	crds, err := CRDs()
+	crds, err := crd.Load()
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading CRDs: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -131,4 +132,9 @@ func FuzzResolve(f *testing.F) {
 			t.Fatalf("Resolve(%q) = %q, not an offered version", in, got)
 		}
 	})
+}
+
+func runOutput(bin string, args ...string) (string, error) {
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	return string(out), err
 }

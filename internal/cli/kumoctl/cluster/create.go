@@ -91,8 +91,8 @@ func (o *CreateOptions) validate() error {
 	if err := cmdutil.ValidateName("pool", o.Pool, 40); err != nil {
 		return err
 	}
-	if o.Nodes < 0 || o.Nodes > 1000 {
-		return cmdutil.UsageError("--nodes must be between 0 and 1000, not %d", o.Nodes)
+	if err := cmdutil.ValidateNodes(o.Nodes); err != nil {
+		return err
 	}
 	return cmdutil.ValidateOutput(o.Output, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
 }

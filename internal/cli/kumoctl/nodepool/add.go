@@ -80,7 +80,7 @@ func (o *AddOptions) validate() error {
 	if !flavorPattern.MatchString(o.Flavor) {
 		return cmdutil.UsageError("invalid flavor %q: a flavor is <family>.<size> such as m1.medium (see `kumoctl regions -o wide`)", o.Flavor)
 	}
-	return validateNodes(o.Nodes)
+	return cmdutil.ValidateNodes(o.Nodes)
 }
 
 func addRun(ctx context.Context, o *AddOptions) error {

@@ -32,14 +32,6 @@ nodeSelector.`,
 	return cmdutil.Group(cmd)
 }
 
-// validateNodes checks a --nodes value against the API's bounds.
-func validateNodes(n int32) error {
-	if n < 0 || n > 1000 {
-		return cmdutil.UsageError("--nodes must be between 0 and 1000, not %d", n)
-	}
-	return nil
-}
-
 // completeClusterThenPool completes CLUSTER with cluster names and POOL
 // with the pools of that cluster.
 func completeClusterThenPool(f *cmdutil.Factory) cobra.CompletionFunc {

@@ -2,12 +2,10 @@ package nodepool
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
 )
 
@@ -40,7 +38,7 @@ scaled to 0 nodes and back.`,
 			if !cmd.Flags().Changed("nodes") {
 				return cmdutil.UsageError("--nodes is required")
 			}
-			if err := validateNodes(o.Nodes); err != nil {
+			if err := cmdutil.ValidateNodes(o.Nodes); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -55,40 +53,5 @@ scaled to 0 nodes and back.`,
 }
 
 func scaleRun(ctx context.Context, o *ScaleOptions) error {
-	c, err := o.f.Client()
-	if err != nil {
-		return err
-	}
-	ns, err := o.f.Namespace()
-	if err != nil {
-		return err
-	}
-	var from int32
-	_, err = cmdutil.UpdateCluster(ctx, c, ns, o.Cluster, func(cl *kumov1.Cluster) error {
-		i, err := cmdutil.FindPool(cl, o.Pool)
-		if err != nil {
-			return err
-		}
-		pool := &cl.Spec.NodePools[i]
-		from = pool.Replicas
-		if o.Nodes > from {
-			if err := cmdutil.CheckCapacity(ctx, c, cl.Spec.Region, pool.Flavor, o.Nodes-from); err != nil {
-				return err
-			}
-		}
-		pool.Replicas = o.Nodes
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if from == o.Nodes {
-		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Pool %s of %s already has %d nodes (unchanged)\n", o.Pool, o.Cluster, o.Nodes)
-	} else {
-		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Scaling pool %s of %s from %d to %d nodes\n", o.Pool, o.Cluster, from, o.Nodes)
-	}
-	if !o.Wait {
-		return nil
-	}
-	return cmdutil.WaitForCluster(ctx, o.f, c, ns, o.Cluster, o.Timeout, cmdutil.ClusterReady)
+	return cmdutil.ScalePool(ctx, o.f, o.Cluster, o.Pool, o.Nodes, o.WaitOptions)
 }
