@@ -68,17 +68,11 @@ func Up(ctx context.Context, o Options) error {
 	}
 
 	tc := toolchain.New(o.CacheDir, out)
-	etcdBin, err := tc.Etcd(ctx)
+	bins, err := tc.All(ctx, toolchain.DefaultVersion())
 	if err != nil {
 		return err
 	}
-	kube, err := tc.Kubernetes(ctx, toolchain.DefaultVersion())
-	if err != nil {
-		return err
-	}
-	if _, err := tc.Kwok(ctx); err != nil {
-		return err
-	}
+	etcdBin, kube := bins.Etcd, bins.KubernetesBinaries
 	certs, err := ensurePKI(filepath.Join(o.DataDir, "pki"))
 	if err != nil {
 		return err

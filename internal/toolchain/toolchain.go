@@ -346,3 +346,27 @@ func DefaultVersion() string {
 	v := Versions()
 	return v[len(v)-1]
 }
+
+// Binaries are the paths of everything a platform runs.
+type Binaries struct {
+	Etcd string
+	Kwok string
+	*KubernetesBinaries
+}
+
+// All returns etcd, kwok and one Kubernetes version, building what is missing.
+func (t *Toolchain) All(ctx context.Context, version string) (*Binaries, error) {
+	etcd, err := t.Etcd(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kwok, err := t.Kwok(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kube, err := t.Kubernetes(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	return &Binaries{Etcd: etcd, Kwok: kwok, KubernetesBinaries: kube}, nil
+}

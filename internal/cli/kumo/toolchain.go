@@ -32,14 +32,8 @@ cached (default: the user's cache directory, or $KUMO_CACHE_DIR).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tc := toolchain.New(dir, cmd.ErrOrStderr())
 			ctx := cmd.Context()
-			if _, err := tc.Etcd(ctx); err != nil {
-				return err
-			}
-			if _, err := tc.Kwok(ctx); err != nil {
-				return err
-			}
 			for _, v := range versions {
-				if _, err := tc.Kubernetes(ctx, v); err != nil {
+				if _, err := tc.All(ctx, v); err != nil {
 					return err
 				}
 			}
@@ -56,19 +50,12 @@ cached (default: the user's cache directory, or $KUMO_CACHE_DIR).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tc := toolchain.New(dir, cmd.ErrOrStderr())
 			ctx := cmd.Context()
-			etcd, err := tc.Etcd(ctx)
+			b, err := tc.All(ctx, toolchain.DefaultVersion())
 			if err != nil {
 				return err
 			}
-			kwok, err := tc.Kwok(ctx)
-			if err != nil {
-				return err
-			}
-			kube, err := tc.Kubernetes(ctx, toolchain.DefaultVersion())
-			if err != nil {
-				return err
-			}
-			paths := map[string]string{"etcd": etcd, "kwok": kwok, "kube-apiserver": kube.APIServer,
+			kube := b.KubernetesBinaries
+			paths := map[string]string{"etcd": b.Etcd, "kwok": b.Kwok, "kube-apiserver": kube.APIServer,
 				"kube-controller-manager": kube.ControllerManager, "kube-scheduler": kube.Scheduler, "kubectl": kube.Kubectl}
 			if binary != "" {
 				p, ok := paths[binary]
