@@ -5,7 +5,6 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -24,11 +23,9 @@ import (
 	"github.com/kumo-dev/kumo/internal/toolchain"
 )
 
-// Scheme holds the built-in kinds and Kumo's.
+// Scheme holds the built-in kinds, Kumo's and CRDs (which `kumo up` installs).
 func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(s)
-	_ = kumov1.AddToScheme(s)
+	s := kumov1.NewScheme()
 	_ = apiextensionsv1.AddToScheme(s)
 	return s
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,7 +17,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/kumo-dev/kumo/internal/manager"
 	"github.com/kumo-dev/kumo/internal/pki"
 )
 
@@ -96,7 +97,7 @@ func AddTenant(ctx context.Context, o AddTenantOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
+	c, err := client.New(cfg, client.Options{Scheme: kumov1.NewScheme()})
 	if err != nil {
 		return nil, err
 	}

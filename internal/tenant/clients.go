@@ -14,12 +14,6 @@ import (
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 )
 
-// KubeconfigSecretName is the Secret holding a cluster's admin kubeconfig.
-func KubeconfigSecretName(cluster string) string { return cluster + "-kubeconfig" }
-
-// KubeconfigKey is the data key of the kubeconfig in that Secret.
-const KubeconfigKey = "value"
-
 // Clients caches one clientset per tenant cluster.
 type Clients struct {
 	reader client.Reader
@@ -46,7 +40,7 @@ var ErrNoKubeconfig = fmt.Errorf("kubeconfig secret not found")
 // For returns a clientset for the cluster.
 func (c *Clients) For(ctx context.Context, cluster *kumov1.Cluster) (kubernetes.Interface, error) {
 	var secret corev1.Secret
-	key := client.ObjectKey{Namespace: cluster.Namespace, Name: KubeconfigSecretName(cluster.Name)}
+	key := client.ObjectKey{Namespace: cluster.Namespace, Name: kumov1.KubeconfigSecretName(cluster.Name)}
 	if err := c.reader.Get(ctx, key, &secret); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			return nil, ErrNoKubeconfig
@@ -59,7 +53,7 @@ func (c *Clients) For(ctx context.Context, cluster *kumov1.Cluster) (kubernetes.
 	if e, ok := c.cache[id]; ok && e.resourceVersion == secret.ResourceVersion {
 		return e.clientset, nil
 	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(secret.Data[KubeconfigKey])
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(secret.Data[kumov1.KubeconfigSecretKey])
 	if err != nil {
 		return nil, fmt.Errorf("parsing kubeconfig of %s: %w", key, err)
 	}

@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/kumo-dev/kumo/config/crd"
-	"github.com/kumo-dev/kumo/internal/manager"
 	"github.com/kumo-dev/kumo/internal/toolchain"
 )
 
@@ -84,7 +85,7 @@ func StartShared() (env *Env, stop func() error, err error) {
 		return nil, nil, fmt.Errorf("starting envtest: %w", err)
 	}
 	cfg.QPS, cfg.Burst = 100, 200
-	s := manager.Scheme()
+	s := kumov1.NewScheme()
 	c, err := client.New(cfg, client.Options{Scheme: s})
 	if err != nil {
 		_ = te.Stop()

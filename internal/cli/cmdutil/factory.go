@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"time"
 
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/kumo-dev/kumo/internal/manager"
 )
 
 // Factory gives commands what they need, built on first use so that
@@ -71,7 +71,7 @@ func New(streams *IOStreams, flags *ConfigFlags) *Factory {
 			return nil, Exit(ExitError, "reading kubeconfig: %v (point KUBECONFIG or --kubeconfig at the Kumo management API)", err)
 		}
 		tune(cfg)
-		c, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
+		c, err := client.New(cfg, client.Options{Scheme: kumov1.NewScheme()})
 		if err != nil {
 			return nil, fmt.Errorf("connecting to the management API: %w", err)
 		}

@@ -264,7 +264,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	if err := r.Runtime.Delete(ctx, ref(c)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("deleting control plane: %w", err)
 	}
-	for _, name := range []string{tenant.KubeconfigSecretName(c.Name), caSecretName(c.Name), saSecretName(c.Name)} {
+	for _, name := range []string{kumov1.KubeconfigSecretName(c.Name), caSecretName(c.Name), saSecretName(c.Name)} {
 		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: name}}
 		if err := r.Client.Delete(ctx, sec); client.IgnoreNotFound(err) != nil {
 			return ctrl.Result{}, fmt.Errorf("deleting secret %s: %w", name, err)

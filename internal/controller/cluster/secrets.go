@@ -17,7 +17,6 @@ import (
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/pki"
-	"github.com/kumo-dev/kumo/internal/tenant"
 )
 
 const (
@@ -120,11 +119,11 @@ func (r *Reconciler) reconcileKubeconfig(ctx context.Context, s *scope) (ctrl.Re
 		return ctrl.Result{}, err
 	}
 	server := fmt.Sprintf("https://%s:%d", c.Spec.ControlPlane.Endpoint.Host, c.Spec.ControlPlane.Endpoint.Port)
-	name := tenant.KubeconfigSecretName(c.Name)
+	name := kumov1.KubeconfigSecretName(c.Name)
 	var existing corev1.Secret
 	err = r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &existing)
 	found := err == nil
-	if found && kubeconfigCurrent(existing.Data[tenant.KubeconfigKey], server, ca.Data[corev1.TLSCertKey]) {
+	if found && kubeconfigCurrent(existing.Data[kumov1.KubeconfigSecretKey], server, ca.Data[corev1.TLSCertKey]) {
 		c.Status.KubeconfigSecret = name
 		return ctrl.Result{}, nil
 	}
@@ -147,12 +146,12 @@ func (r *Reconciler) reconcileKubeconfig(ctx context.Context, s *scope) (ctrl.Re
 		return ctrl.Result{}, err
 	}
 	if !found {
-		sec := r.newSecret(c, name, corev1.SecretTypeOpaque, map[string][]byte{tenant.KubeconfigKey: kc})
+		sec := r.newSecret(c, name, corev1.SecretTypeOpaque, map[string][]byte{kumov1.KubeconfigSecretKey: kc})
 		if err := r.Client.Create(ctx, sec); err != nil && !apierrors.IsAlreadyExists(err) {
 			return ctrl.Result{}, fmt.Errorf("creating kubeconfig secret: %w", err)
 		}
 	} else {
-		existing.Data = map[string][]byte{tenant.KubeconfigKey: kc}
+		existing.Data = map[string][]byte{kumov1.KubeconfigSecretKey: kc}
 		if err := r.Client.Update(ctx, &existing); err != nil {
 			return ctrl.Result{}, fmt.Errorf("updating kubeconfig secret: %w", err)
 		}

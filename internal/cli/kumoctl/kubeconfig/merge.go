@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
-	"github.com/kumo-dev/kumo/internal/tenant"
 )
 
 // fetchKubeconfig reads the admin kubeconfig the platform issued for a
@@ -32,14 +33,14 @@ func fetchKubeconfig(ctx context.Context, f *cmdutil.Factory, name string) (name
 	}
 	secretName := cl.Status.KubeconfigSecret
 	if secretName == "" {
-		secretName = tenant.KubeconfigSecretName(name)
+		secretName = kumov1.KubeconfigSecretName(name)
 	}
 	var secret corev1.Secret
 	err = c.Get(ctx, client.ObjectKey{Namespace: ns, Name: secretName}, &secret)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return "", nil, cmdutil.APIError(err, "read the kubeconfig of cluster "+name, ns)
 	}
-	data = secret.Data[tenant.KubeconfigKey]
+	data = secret.Data[kumov1.KubeconfigSecretKey]
 	if len(data) == 0 {
 		phase := string(cl.Status.Phase)
 		if phase == "" {

@@ -18,7 +18,6 @@ import (
 	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/controller/machine"
 	"github.com/kumo-dev/kumo/internal/controlplane"
-	"github.com/kumo-dev/kumo/internal/tenant"
 )
 
 // NewWithT is gomega.NewWithT with Eventually waiting up to Timeout.
@@ -90,9 +89,9 @@ func (e *Env) Machines(g gomega.Gomega, c *kumov1.Cluster) []kumov1.Machine {
 func (e *Env) TenantClient(g gomega.Gomega, c *kumov1.Cluster) kubernetes.Interface {
 	var sec corev1.Secret
 	g.Expect(e.Client.Get(context.Background(),
-		client.ObjectKey{Namespace: c.Namespace, Name: tenant.KubeconfigSecretName(c.Name)}, &sec)).To(gomega.Succeed())
-	g.Expect(sec.Data).To(gomega.HaveKey(tenant.KubeconfigKey))
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(sec.Data[tenant.KubeconfigKey])
+		client.ObjectKey{Namespace: c.Namespace, Name: kumov1.KubeconfigSecretName(c.Name)}, &sec)).To(gomega.Succeed())
+	g.Expect(sec.Data).To(gomega.HaveKey(kumov1.KubeconfigSecretKey))
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(sec.Data[kumov1.KubeconfigSecretKey])
 	g.Expect(err).NotTo(gomega.HaveOccurred())
 	cfg.Timeout = 10 * time.Second
 	cs, err := kubernetes.NewForConfig(cfg)
