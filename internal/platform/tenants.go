@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
-
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/pki"
 )
 

@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
-
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/config/crd"
 	"github.com/kumo-dev/kumo/internal/toolchain"
 )

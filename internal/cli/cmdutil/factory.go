@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"time"
 
-	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
-
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 )
 
 // Factory gives commands what they need, built on first use so that

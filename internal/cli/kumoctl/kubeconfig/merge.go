@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
-
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,6 +11,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
 )
 
