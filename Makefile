@@ -32,8 +32,12 @@ build: ## Build kumo and kumoctl into ./bin
 	go build -o $(BIN)/ ./cmd/kumo ./cmd/kumoctl
 
 .PHONY: toolchain
-toolchain: build ## Build (once) etcd, kwok and the Kubernetes binaries into the cache
+toolchain: build ## Build (once) etcd and the Kubernetes servers into the cache
 	$(BIN)/kumo toolchain build
+
+.PHONY: toolchain-test
+toolchain-test: build ## The toolchain plus kubectl, which the tests drive
+	$(BIN)/kumo toolchain build --kubectl
 
 .PHONY: run
 run: toolchain ## Run the whole platform locally (kumo up)
@@ -58,7 +62,7 @@ verify-generate: generate ## Fail if generated files are out of date
 	@git diff --exit-code -- api config || { echo "generated files changed: run make generate and commit"; exit 1; }
 
 .PHONY: test
-test: toolchain ## Run all tests: unit, integration (envtest) and end-to-end
+test: toolchain-test ## Run all tests: unit, integration (envtest) and end-to-end
 	go test -p 1 -count=1 -timeout 75m ./...
 
 .PHONY: test-unit
@@ -66,11 +70,11 @@ test-unit: ## Unit tests only (no API server)
 	go test -count=1 -short ./...
 
 .PHONY: test-e2e
-test-e2e: toolchain ## End-to-end tests against `kumo up`
+test-e2e: toolchain-test ## End-to-end tests against `kumo up`
 	go test -count=1 -timeout 40m ./test/e2e/...
 
 .PHONY: bench
-bench: toolchain ## Benchmarks (see docs/benchmarks.md)
+bench: toolchain-test ## Benchmarks (see docs/benchmarks.md)
 	go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./test/e2e/...
 
 .PHONY: clean

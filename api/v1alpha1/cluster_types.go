@@ -81,13 +81,17 @@ const (
 	ClusterProvisioning ClusterPhase = "Provisioning"
 	ClusterReady        ClusterPhase = "Ready"
 	ClusterScaling      ClusterPhase = "Scaling"
-	ClusterDeleting     ClusterPhase = "Deleting"
-	ClusterFailed       ClusterPhase = "Failed"
+	// ClusterStarting: the cluster was Ready and its control plane is
+	// starting again (after a restart of the platform, or of a component)
+	// and does not answer yet.
+	ClusterStarting ClusterPhase = "Starting"
+	ClusterDeleting ClusterPhase = "Deleting"
+	ClusterFailed   ClusterPhase = "Failed"
 )
 
 // ClusterStatus is what Kumo observed of a cluster.
 type ClusterStatus struct {
-	// Phase summarises the conditions: Provisioning, Ready, Scaling, Deleting or Failed.
+	// Phase summarises the conditions: Provisioning, Ready, Scaling, Starting, Deleting or Failed.
 	// +optional
 	Phase ClusterPhase `json:"phase,omitempty"`
 	// Version is the Kubernetes version the control plane runs.

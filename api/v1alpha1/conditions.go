@@ -19,14 +19,17 @@ const (
 	DeletingReason               = "Deleting"
 	WaitingForControlPlaneReason = "WaitingForControlPlane"
 	ControlPlaneStartingReason   = "Starting"
-	ControlPlaneFailedReason     = "Failed"
-	RegionNotFoundReason         = "RegionNotFound"
-	VersionNotSupportedReason    = "VersionNotSupported"
-	CapacityExhaustedReason      = "CapacityExhausted"
-	InvalidFlavorReason          = "InvalidFlavor"
-	CloudErrorReason             = "CloudError"
-	DrainingReason               = "Draining"
-	NodesNotReadyReason          = "NodesNotReady"
+	// PlatformRestartedReason: the local platform restarted, and with it
+	// every tenant control plane; none answers until started again.
+	PlatformRestartedReason   = "PlatformRestarted"
+	ControlPlaneFailedReason  = "Failed"
+	RegionNotFoundReason      = "RegionNotFound"
+	VersionNotSupportedReason = "VersionNotSupported"
+	CapacityExhaustedReason   = "CapacityExhausted"
+	InvalidFlavorReason       = "InvalidFlavor"
+	CloudErrorReason          = "CloudError"
+	DrainingReason            = "Draining"
+	NodesNotReadyReason       = "NodesNotReady"
 )
 
 // Labels and annotations Kumo puts on the objects it creates.

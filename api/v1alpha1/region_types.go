@@ -55,20 +55,33 @@ type HypervisorFleet struct {
 	MemoryGiB int32 `json:"memoryGiB"`
 }
 
-// RegionStatus reports the region's capacity as the cloud sees it.
+// RegionStatus reports the region's capacity as the cloud sees it. The
+// counts default to 0, so an empty region shows 0, not a blank.
 type RegionStatus struct {
 	// Hypervisors is the number of hypervisors in the region.
-	Hypervisors int32 `json:"hypervisors,omitempty"`
+	// +optional
+	// +kubebuilder:default=0
+	Hypervisors int32 `json:"hypervisors"`
 	// VCPUs is the region's sellable vCPUs (cores x overcommit).
-	VCPUs int64 `json:"vcpus,omitempty"`
+	// +optional
+	// +kubebuilder:default=0
+	VCPUs int64 `json:"vcpus"`
 	// UsedVCPUs is the vCPUs allocated to VMs.
-	UsedVCPUs int64 `json:"usedVCPUs,omitempty"`
+	// +optional
+	// +kubebuilder:default=0
+	UsedVCPUs int64 `json:"usedVCPUs"`
 	// MemoryGiB is the region's memory.
-	MemoryGiB int64 `json:"memoryGiB,omitempty"`
+	// +optional
+	// +kubebuilder:default=0
+	MemoryGiB int64 `json:"memoryGiB"`
 	// UsedMemoryGiB is the memory allocated to VMs.
-	UsedMemoryGiB int64 `json:"usedMemoryGiB,omitempty"`
+	// +optional
+	// +kubebuilder:default=0
+	UsedMemoryGiB int64 `json:"usedMemoryGiB"`
 	// Servers is the number of VMs in the region.
-	Servers int32 `json:"servers,omitempty"`
+	// +optional
+	// +kubebuilder:default=0
+	Servers int32 `json:"servers"`
 	// Flavors are the VM sizes the region offers.
 	// +optional
 	// +listType=map

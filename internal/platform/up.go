@@ -181,6 +181,9 @@ func Up(ctx context.Context, o Options) error {
 	if err := ensureTenantRoles(ctx, c); err != nil {
 		return err
 	}
+	if err := markControlPlanesStarting(ctx, c); err != nil {
+		return err
+	}
 
 	simCloud, err := sim.New(sim.Options{StatePath: filepath.Join(o.DataDir, "sim.json"), BootDelay: o.VMBootDelay})
 	if err != nil {

@@ -76,7 +76,6 @@ func StartShared() (env *Env, stop func() error, err error) {
 	}
 	te.ControlPlane.Etcd = &envtest.Etcd{Path: etcd}
 	te.ControlPlane.APIServer = &envtest.APIServer{Path: kube.APIServer}
-	te.ControlPlane.KubectlPath = kube.Kubectl
 	cfg, err := te.Start()
 	if err != nil {
 		// Start may leave processes behind when it fails half-way.

@@ -25,17 +25,15 @@ const (
 	KubeControllerManager Component = "kube-controller-manager"
 	KubeScheduler         Component = "kube-scheduler"
 	Kubectl               Component = "kubectl"
-	Kwok                  Component = "kwok"
 )
 
-// Pinned versions of the components that are not Kubernetes itself.
-const (
-	EtcdVersion = "v3.6.16"
-	KwokVersion = "v0.7.0"
-)
+// EtcdVersion is the pinned etcd. (kwok, which plays the nodes' kubelets, is
+// a library linked into kumo: see internal/kwok.)
+const EtcdVersion = "v3.6.16"
 
-// kubernetesComponents are built from one k8s.io/kubernetes module.
-var kubernetesComponents = []Component{KubeAPIServer, KubeControllerManager, KubeScheduler, Kubectl}
+// serverComponents are what a platform runs, built from one
+// k8s.io/kubernetes module; kubectl is built apart, only when asked for.
+var serverComponents = []Component{KubeAPIServer, KubeControllerManager, KubeScheduler}
 
 //go:embed modules
 var modules embed.FS
@@ -100,24 +98,24 @@ func New(dir string, w io.Writer) *Toolchain {
 	return &Toolchain{Dir: dir, Progress: w, Go: "go"}
 }
 
-// KubernetesBinaries are the paths of one Kubernetes version's binaries.
+// KubernetesBinaries are the paths of one Kubernetes version's server binaries.
 type KubernetesBinaries struct {
 	Version           string
 	APIServer         string
 	ControllerManager string
 	Scheduler         string
-	Kubectl           string
 }
 
-// Kubernetes returns the binaries of a Kubernetes version, building them if missing.
+// Kubernetes returns the server binaries of a Kubernetes version, building
+// them if missing.
 func (t *Toolchain) Kubernetes(ctx context.Context, version string) (*KubernetesBinaries, error) {
 	v, err := Resolve(version)
 	if err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(t.Dir, "kubernetes-"+v)
-	if err := t.ensure(ctx, dir, kubernetesComponents, func(tmp string) error {
-		return t.buildKubernetes(ctx, v, tmp)
+	if err := t.ensure(ctx, dir, serverComponents, func(tmp string) error {
+		return t.buildKubernetes(ctx, v, tmp, serverComponents)
 	}); err != nil {
 		return nil, err
 	}
@@ -126,8 +124,22 @@ func (t *Toolchain) Kubernetes(ctx context.Context, version string) (*Kubernetes
 		APIServer:         filepath.Join(dir, string(KubeAPIServer)),
 		ControllerManager: filepath.Join(dir, string(KubeControllerManager)),
 		Scheduler:         filepath.Join(dir, string(KubeScheduler)),
-		Kubectl:           filepath.Join(dir, string(Kubectl)),
 	}, nil
+}
+
+// Kubectl returns the path of kubectl of a Kubernetes version, building it
+// if missing. A platform does not need it, so `kumo up` never builds it.
+func (t *Toolchain) Kubectl(ctx context.Context, version string) (string, error) {
+	v, err := Resolve(version)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(t.Dir, "kubectl-"+v)
+	comps := []Component{Kubectl}
+	err = t.ensure(ctx, dir, comps, func(tmp string) error {
+		return t.buildKubernetes(ctx, v, tmp, comps)
+	})
+	return filepath.Join(dir, string(Kubectl)), err
 }
 
 // Etcd returns the path of the pinned etcd, building it if missing.
@@ -141,17 +153,6 @@ func (t *Toolchain) Etcd(ctx context.Context) (string, error) {
 		return t.goBuild(ctx, "etcd "+EtcdVersion, src, tmp, "", ".")
 	})
 	return filepath.Join(dir, string(Etcd)), err
-}
-
-// Kwok returns the path of the pinned kwok, installing it if missing.
-func (t *Toolchain) Kwok(ctx context.Context) (string, error) {
-	dir := filepath.Join(t.Dir, "kwok-"+KwokVersion)
-	err := t.ensure(ctx, dir, []Component{Kwok}, func(tmp string) error {
-		cmd := exec.CommandContext(ctx, t.Go, "install", "-trimpath", "sigs.k8s.io/kwok/cmd/kwok@"+KwokVersion)
-		cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
-		return t.run(cmd, "kwok "+KwokVersion)
-	})
-	return filepath.Join(dir, string(Kwok)), err
 }
 
 // ensure makes dir hold every component, running build into a temporary
@@ -204,7 +205,7 @@ func complete(dir string, comps []Component) bool {
 	return true
 }
 
-func (t *Toolchain) buildKubernetes(ctx context.Context, version, tmp string) error {
+func (t *Toolchain) buildKubernetes(ctx context.Context, version, tmp string, comps []Component) error {
 	src, err := t.writeModule("kubernetes-"+version, tmp)
 	if err != nil {
 		return err
@@ -221,11 +222,12 @@ func (t *Toolchain) buildKubernetes(ctx context.Context, version, tmp string) er
 		"-X k8s.io/client-go/pkg/version.gitMajor=" + major,
 		"-X k8s.io/client-go/pkg/version.gitMinor=" + minor,
 	}, " ")
-	var pkgs []string
-	for _, c := range kubernetesComponents {
+	var pkgs, names []string
+	for _, c := range comps {
 		pkgs = append(pkgs, "k8s.io/kubernetes/cmd/"+string(c))
+		names = append(names, string(c))
 	}
-	return t.goBuild(ctx, "kubernetes "+version+" (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)", src, tmp, ldflags, pkgs...)
+	return t.goBuild(ctx, "kubernetes "+version+" ("+strings.Join(names, ", ")+")", src, tmp, ldflags, pkgs...)
 }
 
 // writeModule unpacks an embedded module (files named *.txt so that Go does
@@ -350,17 +352,12 @@ func DefaultVersion() string {
 // Binaries are the paths of everything a platform runs.
 type Binaries struct {
 	Etcd string
-	Kwok string
 	*KubernetesBinaries
 }
 
-// All returns etcd, kwok and one Kubernetes version, building what is missing.
+// All returns etcd and one Kubernetes version's servers, building what is missing.
 func (t *Toolchain) All(ctx context.Context, version string) (*Binaries, error) {
 	etcd, err := t.Etcd(ctx)
-	if err != nil {
-		return nil, err
-	}
-	kwok, err := t.Kwok(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -368,5 +365,5 @@ func (t *Toolchain) All(ctx context.Context, version string) (*Binaries, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Binaries{Etcd: etcd, Kwok: kwok, KubernetesBinaries: kube}, nil
+	return &Binaries{Etcd: etcd, KubernetesBinaries: kube}, nil
 }

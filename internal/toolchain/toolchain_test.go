@@ -100,7 +100,9 @@ func TestBuiltBinariesReportTheirVersion(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(out).To(ContainSubstring("Kubernetes " + bins.Version))
 	}
-	out, err := runOutput(bins.Kubectl, "version", "--client")
+	kubectl, err := tc.Kubectl(context.Background(), "1.36")
+	g.Expect(err).NotTo(HaveOccurred())
+	out, err := runOutput(kubectl, "version", "--client")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(out).To(ContainSubstring("Client Version: " + bins.Version))
 	etcd, err := tc.Etcd(context.Background())

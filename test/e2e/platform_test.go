@@ -44,12 +44,11 @@ func TestMain(m *testing.M) {
 		fmt.Println("building kumo:", err)
 		os.Exit(1)
 	}
-	bins, err := toolchain.New(toolchain.DefaultDir(), os.Stderr).Kubernetes(context.Background(), toolchain.DefaultVersion())
+	kubectlBin, err = toolchain.New(toolchain.DefaultDir(), os.Stderr).Kubectl(context.Background(), toolchain.DefaultVersion())
 	if err != nil {
 		fmt.Println("building kubectl:", err)
 		os.Exit(1)
 	}
-	kubectlBin = bins.Kubectl
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)

@@ -20,7 +20,7 @@ KUBECONFIG is set, it talks to the management API of the local "kumo up".`,
   kumo kubectl get clusters -A -w`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			bins, err := toolchain.New(toolchain.DefaultDir(), cmd.ErrOrStderr()).Kubernetes(cmd.Context(), toolchain.DefaultVersion())
+			kubectl, err := toolchain.New(toolchain.DefaultDir(), cmd.ErrOrStderr()).Kubectl(cmd.Context(), toolchain.DefaultVersion())
 			if err != nil {
 				return err
 			}
@@ -29,7 +29,7 @@ KUBECONFIG is set, it talks to the management API of the local "kumo up".`,
 				env = append(env, "KUBECONFIG="+platform.KubeconfigPath(defaultDataDir()))
 			}
 			// Replace this process so exit codes and signals pass straight through.
-			return syscall.Exec(bins.Kubectl, append([]string{"kubectl"}, args...), env)
+			return syscall.Exec(kubectl, append([]string{"kubectl"}, args...), env)
 		},
 	}
 }

@@ -13,22 +13,25 @@ func newToolchainCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "toolchain",
 		Short: "Build and locate the Kubernetes binaries Kumo runs",
-		Long: `Kumo runs real etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-kubectl and kwok. They are built once per version from the Go module proxy and
-cached (default: the user's cache directory, or $KUMO_CACHE_DIR).`,
+		Long: `Kumo runs real etcd, kube-apiserver, kube-controller-manager and
+kube-scheduler, and offers kubectl ("kumo kubectl"). They are built once per
+version from the Go module proxy and cached (default: the user's cache
+directory, or $KUMO_CACHE_DIR). kwok, which plays the simulated nodes'
+kubelets, is linked into kumo itself.`,
 	}
 	cmd.PersistentFlags().StringVar(&dir, "cache-dir", toolchain.DefaultDir(), "where built binaries are cached")
 
 	var versions []string
 	var binary string
+	var kubectl bool
 	build := &cobra.Command{
 		Use:   "build",
 		Short: "Build every binary Kumo needs (skips what is cached)",
-		Example: `  # build etcd, kwok and the default Kubernetes version
+		Example: `  # build etcd and the default Kubernetes version's servers
   kumo toolchain build
 
-  # also build an older Kubernetes for upgrade tests
-  kumo toolchain build --kubernetes 1.36 --kubernetes 1.35`,
+  # kubectl too, and an older Kubernetes for upgrade tests
+  kumo toolchain build --kubectl --kubernetes 1.36 --kubernetes 1.35`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tc := toolchain.New(dir, cmd.ErrOrStderr())
 			ctx := cmd.Context()
@@ -36,11 +39,17 @@ cached (default: the user's cache directory, or $KUMO_CACHE_DIR).`,
 				if _, err := tc.All(ctx, v); err != nil {
 					return err
 				}
+				if kubectl {
+					if _, err := tc.Kubectl(ctx, v); err != nil {
+						return err
+					}
+				}
 			}
 			return nil
 		},
 	}
 	build.Flags().StringSliceVar(&versions, "kubernetes", []string{toolchain.DefaultVersion()}, "Kubernetes versions to build")
+	build.Flags().BoolVar(&kubectl, "kubectl", false, "build kubectl too")
 
 	path := &cobra.Command{
 		Use:   "path",
@@ -55,17 +64,23 @@ cached (default: the user's cache directory, or $KUMO_CACHE_DIR).`,
 				return err
 			}
 			kube := b.KubernetesBinaries
-			paths := map[string]string{"etcd": b.Etcd, "kwok": b.Kwok, "kube-apiserver": kube.APIServer,
-				"kube-controller-manager": kube.ControllerManager, "kube-scheduler": kube.Scheduler, "kubectl": kube.Kubectl}
+			paths := map[string]string{"etcd": b.Etcd, "kube-apiserver": kube.APIServer,
+				"kube-controller-manager": kube.ControllerManager, "kube-scheduler": kube.Scheduler}
+			names := []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
+			if binary == "kubectl" {
+				if paths["kubectl"], err = tc.Kubectl(ctx, toolchain.DefaultVersion()); err != nil {
+					return err
+				}
+			}
 			if binary != "" {
 				p, ok := paths[binary]
 				if !ok {
-					return fmt.Errorf("unknown binary %q; one of etcd, kwok, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl", binary)
+					return fmt.Errorf("unknown binary %q; one of etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl", binary)
 				}
 				_, _ = fmt.Fprintln(cmd.OutOrStdout(), p)
 				return nil
 			}
-			for _, k := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"} {
+			for _, k := range names {
 				_, _ = fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", k, paths[k])
 			}
 			return nil

@@ -56,7 +56,7 @@ func (r *Reconciler) updateStatus(s *scope) {
 
 	cp := meta.FindStatusCondition(c.Status.Conditions, kumov1.ControlPlaneReadyCondition)
 	nodes := meta.FindStatusCondition(c.Status.Conditions, kumov1.NodesReadyCondition)
-	wasReady := c.Status.Phase == kumov1.ClusterReady || c.Status.Phase == kumov1.ClusterScaling
+	wasReady := c.Status.Phase == kumov1.ClusterReady || c.Status.Phase == kumov1.ClusterScaling || c.Status.Phase == kumov1.ClusterStarting
 	switch {
 	case !c.DeletionTimestamp.IsZero():
 		c.Status.Phase = kumov1.ClusterDeleting
@@ -65,9 +65,12 @@ func (r *Reconciler) updateStatus(s *scope) {
 		c.Status.Phase = kumov1.ClusterFailed
 		setCondition(c, kumov1.ReadyCondition, false, s.blocked, cp.Message)
 	case cp == nil || cp.Status != "True":
-		// A control plane that is (re)starting is provisioning, even for a
-		// cluster that was Ready: nothing can be changed until it answers.
+		// Nothing can be changed until the control plane answers; a cluster
+		// that was Ready is Starting again, a new one still Provisioning.
 		c.Status.Phase = kumov1.ClusterProvisioning
+		if wasReady {
+			c.Status.Phase = kumov1.ClusterStarting
+		}
 		msg := "control plane is starting"
 		if cp != nil && cp.Message != "" {
 			msg = cp.Message

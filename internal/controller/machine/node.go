@@ -17,11 +17,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/kwok"
 	"github.com/kumo-dev/kumo/internal/tenant"
 )
-
-// kwokAnnotation hands a Node to kwok, which then plays its kubelet.
-const kwokAnnotation = "kwok.x-k8s.io/node"
 
 // reconcileNode registers the VM as a Node of the tenant cluster. Locally
 // kwok drives the Node; in production the VM's kubelet registers itself and
@@ -37,7 +35,7 @@ func (r *Reconciler) reconcileNode(ctx context.Context, m *kumov1.Machine, clust
 	}
 	node, err := cs.CoreV1().Nodes().Get(ctx, m.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		node, err = cs.CoreV1().Nodes().Create(ctx, r.newNode(ctx, m), metav1.CreateOptions{})
+		node, err = cs.CoreV1().Nodes().Create(ctx, r.newNode(ctx, m, cluster), metav1.CreateOptions{})
 		if err == nil {
 			r.event(m, corev1.EventTypeNormal, "NodeRegistered", "Registered node %s in cluster %s", m.Name, cluster.Name)
 		}
@@ -58,7 +56,13 @@ func (r *Reconciler) reconcileNode(ctx context.Context, m *kumov1.Machine, clust
 	return ctrl.Result{RequeueAfter: time.Second}, nil
 }
 
-func (r *Reconciler) newNode(ctx context.Context, m *kumov1.Machine) *corev1.Node {
+// newNode is the Node a simulated VM registers, as a kubelet of the
+// cluster's version would.
+func (r *Reconciler) newNode(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) *corev1.Node {
+	version := cluster.Status.Version
+	if version == "" {
+		version = "v" + cluster.Spec.Version
+	}
 	cpu, mem := int64(2), int64(4096)
 	if srv, err := r.Provider.GetServer(ctx, m.Spec.Region, serverID(m.Spec.ProviderID)); err == nil {
 		cpu, mem = int64(srv.VCPUs), srv.MemoryMiB
@@ -71,7 +75,7 @@ func (r *Reconciler) newNode(ctx context.Context, m *kumov1.Machine) *corev1.Nod
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        m.Name,
-			Annotations: map[string]string{kwokAnnotation: "fake", "node.alpha.kubernetes.io/ttl": "0"},
+			Annotations: map[string]string{kwok.NodeAnnotation: kwok.NodeAnnotationValue, "node.alpha.kubernetes.io/ttl": "0"},
 			Labels: map[string]string{
 				"kubernetes.io/hostname":           m.Name,
 				"kubernetes.io/os":                 "linux",
@@ -83,7 +87,8 @@ func (r *Reconciler) newNode(ctx context.Context, m *kumov1.Machine) *corev1.Nod
 				kumov1.PoolNameLabel:               m.Spec.Pool,
 				kumov1.RegionLabel:                 m.Spec.Region,
 				kumov1.HypervisorLabel:             m.Status.Hypervisor,
-				"type":                             "kwok",
+				// kwok plays this node's kubelet (kwok's own convention).
+				"type": "kwok",
 			},
 		},
 		Spec: corev1.NodeSpec{ProviderID: m.Spec.ProviderID},
@@ -91,7 +96,7 @@ func (r *Reconciler) newNode(ctx context.Context, m *kumov1.Machine) *corev1.Nod
 			Capacity:    capacity,
 			Allocatable: capacity,
 			Addresses:   []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: m.Status.Address}},
-			NodeInfo:    corev1.NodeSystemInfo{Architecture: "amd64", OperatingSystem: "linux"},
+			NodeInfo:    kwok.NodeInfo(version),
 		},
 	}
 }

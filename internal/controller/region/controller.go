@@ -8,7 +8,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cloud"
@@ -27,10 +32,40 @@ type Reconciler struct {
 
 // +kubebuilder:rbac:groups=kumo.dev,resources=regions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=kumo.dev,resources=regions/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=kumo.dev,resources=machines,verbs=get;list;watch
 
-// SetupWithManager registers the controller.
+// SetupWithManager registers the controller. Capacity is re-read when the
+// spec changes, when a Machine's VM appears or goes (so the status follows
+// Kumo's own creates and deletes at once), and every ResyncPeriod for what
+// happens in the cloud outside Kumo. Status-only updates of the Region do
+// not wake it: they are its own writes.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).For(&kumov1.Region{}).Named("region").Complete(r)
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&kumov1.Region{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&kumov1.Machine{}, handler.EnqueueRequestsFromMapFunc(regionOfMachine), builder.WithPredicates(vmChanged)).
+		Named("region").
+		Complete(r)
+}
+
+func regionOfMachine(_ context.Context, o client.Object) []reconcile.Request {
+	m, ok := o.(*kumov1.Machine)
+	if !ok || m.Spec.Region == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: m.Spec.Region}}}
+}
+
+// vmChanged passes the Machine events that change a region's usage: a VM
+// recorded (providerID set) and a Machine gone (its VM deleted first).
+var vmChanged = predicate.Funcs{
+	CreateFunc: func(e event.CreateEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, okOld := e.ObjectOld.(*kumov1.Machine)
+		cur, okNew := e.ObjectNew.(*kumov1.Machine)
+		return okOld && okNew && old.Spec.ProviderID != cur.Spec.ProviderID
+	},
+	DeleteFunc:  func(e event.DeleteEvent) bool { return true },
+	GenericFunc: func(e event.GenericEvent) bool { return false },
 }
 
 // Reconcile configures the region (sim) and refreshes its capacity.
@@ -53,7 +88,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	period := r.ResyncPeriod
 	if period == 0 {
-		period = 10 * time.Second
+		period = 30 * time.Second
 	}
 	if err != nil {
 		return ctrl.Result{}, err // retried with backoff

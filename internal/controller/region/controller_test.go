@@ -3,6 +3,7 @@ package region_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -68,4 +69,44 @@ func TestRegionReportsSimCapacity(t *testing.T) {
 	hvs, err = mgr.Sim.Hypervisors(region.Name)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(hvs).To(HaveLen(6))
+}
+
+// TestRegionFollowsKumoVMs: the status follows a Machine's VM being created
+// and deleted within seconds, well inside the 30 s resync that catches
+// changes made outside Kumo.
+func TestRegionFollowsKumoVMs(t *testing.T) {
+	env, _ := start(t)
+	g := ctrltest.NewWithT(t)
+	ctx := context.Background()
+	region := env.CreateRegion(t, "follow-1", ctrltest.SmallFleet(), 4)
+	g.Eventually(func(g Gomega) {
+		env.Get(g, region)
+		g.Expect(region.Status.VCPUs).To(BeNumerically(">", 0))
+	}).Should(Succeed())
+
+	// A cluster on a version Kumo cannot run stays blocked, so it starts no
+	// control plane; the Machine still gets its VM.
+	ns := env.Namespace(t, "follow")
+	cluster := ctrltest.NewCluster(ns, "c", region.Name, 0)
+	cluster.Spec.Version = "1.99"
+	g.Expect(env.Client.Create(ctx, cluster)).To(Succeed())
+	m := &kumov1.Machine{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "c-default-0",
+			Labels: map[string]string{kumov1.ClusterNameLabel: "c", kumov1.PoolNameLabel: "default"}},
+		Spec: kumov1.MachineSpec{ClusterName: "c", Pool: "default", Region: region.Name, Flavor: "m1.large"},
+	}
+	g.Expect(env.Client.Create(ctx, m)).To(Succeed())
+	const quick = 5 * time.Second
+	g.Eventually(func(g Gomega) {
+		env.Get(g, region)
+		g.Expect(region.Status.Servers).To(BeEquivalentTo(1))
+		g.Expect(region.Status.UsedVCPUs).To(BeEquivalentTo(4))
+	}, quick, 100*time.Millisecond).Should(Succeed())
+
+	g.Expect(env.Client.Delete(ctx, m)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		env.Get(g, region)
+		g.Expect(region.Status.Servers).To(BeZero())
+		g.Expect(region.Status.UsedVCPUs).To(BeZero())
+	}, quick, 100*time.Millisecond).Should(Succeed())
 }

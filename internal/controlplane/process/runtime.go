@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kumo-dev/kumo/internal/controlplane"
+	"github.com/kumo-dev/kumo/internal/kwok"
 	"github.com/kumo-dev/kumo/internal/pki"
 	"github.com/kumo-dev/kumo/internal/process"
 	"github.com/kumo-dev/kumo/internal/toolchain"
@@ -52,6 +53,8 @@ type instance struct {
 	version string
 	port    int32
 	procs   []*process.Supervisor
+	// stopNodes stops the in-process kwok that plays the nodes' kubelets.
+	stopNodes func()
 }
 
 // New returns a runtime; nothing runs until Ensure.
@@ -120,10 +123,6 @@ func (r *Runtime) Ensure(ctx context.Context, spec controlplane.Spec) (controlpl
 	if err != nil {
 		return controlplane.Status{}, err
 	}
-	kwok, err := r.opts.Toolchain.Kwok(ctx)
-	if err != nil {
-		return controlplane.Status{}, err
-	}
 	dir := r.clusterDir(spec.Cluster.UID)
 	files, err := r.writeFiles(dir, spec)
 	if err != nil {
@@ -139,7 +138,7 @@ func (r *Runtime) Ensure(ctx context.Context, spec controlplane.Spec) (controlpl
 		inst = nil
 	}
 	if inst == nil {
-		inst, err = r.start(spec, bins, kwok, dir, files)
+		inst, err = r.start(spec, bins, dir, files)
 		if err != nil {
 			r.mu.Unlock()
 			return controlplane.Status{}, err
@@ -211,6 +210,7 @@ func (r *Runtime) stop(uid types.UID) {
 		return
 	}
 	// Stop in reverse start order: clients before the API server.
+	inst.stopNodes()
 	for i := len(inst.procs) - 1; i >= 0; i-- {
 		inst.procs[i].Stop()
 	}
@@ -323,7 +323,7 @@ func expiresSoon(path string) bool {
 	return err != nil || time.Until(cert.NotAfter) < renewBefore
 }
 
-func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinaries, kwok, dir string, p paths) (*instance, error) {
+func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinaries, dir string, p paths) (*instance, error) {
 	log := r.opts.Log.WithValues("cluster", spec.Cluster.String())
 	name := spec.Cluster.String()
 	logDir := filepath.Join(dir, "logs")
@@ -388,17 +388,6 @@ func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinari
 			},
 			Env: goEnv("30MiB"),
 		},
-		{
-			Name: name + " kwok", Path: kwok, LogFile: filepath.Join(logDir, "kwok.log"),
-			Args: []string{
-				"--kubeconfig=" + p.kwokKubeconfig,
-				"--manage-all-nodes=false",
-				"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-				"--node-lease-duration-seconds=40",
-				"--cidr=10.244.0.1/16",
-			},
-			Env: goEnv("30MiB"),
-		},
 	}
 	inst := &instance{version: bins.Version, port: spec.Port}
 	for _, s := range specs {
@@ -411,8 +400,40 @@ func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinari
 		}
 		inst.procs = append(inst.procs, sup)
 	}
+	stopNodes, err := startNodes(filepath.Join(logDir, "kwok.log"), p.kwokKubeconfig)
+	if err != nil {
+		for _, started := range inst.procs {
+			started.Stop()
+		}
+		return nil, err
+	}
+	inst.stopNodes = stopNodes
 	log.Info("Started control plane", "version", bins.Version, "port", spec.Port)
 	return inst, nil
+}
+
+// startNodes runs kwok in this process to play the kubelets of the
+// cluster's simulated nodes, logging to logFile, until the returned func is
+// called. kwok waits for the API server by itself.
+func startNodes(logFile, kubeconfig string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(logFile), 0o755); err != nil {
+		return nil, fmt.Errorf("creating log directory: %w", err)
+	}
+	f, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening kwok log: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		kwok.Run(ctx, kwok.Options{Kubeconfig: kubeconfig, Log: f, NodeLeaseDurationSeconds: 40})
+	}()
+	return func() {
+		cancel()
+		<-done
+		_ = f.Close()
+	}, nil
 }
 
 // goEnv tunes a component's Go runtime for many small control planes on one

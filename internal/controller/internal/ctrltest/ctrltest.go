@@ -31,16 +31,11 @@ type Env struct {
 }
 
 // Start runs etcd and kube-apiserver for the test with Kumo's CRDs
-// installed (testenv.Start), and builds kwok up front so that a cold cache
-// is not paid inside the first Eventually.
+// installed (testenv.Start).
 func Start(t testing.TB) *Env {
 	t.Helper()
 	setLogger()
-	env := testenv.Start(t)
-	if _, err := env.Toolchain.Kwok(context.Background()); err != nil {
-		t.Fatalf("building kwok: %v", err)
-	}
-	return &Env{Env: env}
+	return &Env{Env: testenv.Start(t)}
 }
 
 // State is where a manager keeps what outlives it. A manager started again

@@ -1,0 +1,45 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+)
+
+// markControlPlanesStarting tells the truth about a restarted platform
+// before its manager runs: the tenant control planes were child processes
+// of the last `kumo up` and died with it, so no cluster that was Ready can
+// answer until the manager has started it again. Without this, a cluster
+// would read Ready for the seconds between `kumo up` and its first
+// reconcile. The cluster controller sets Ready again once the API server
+// answers.
+func markControlPlanesStarting(ctx context.Context, c client.Client) error {
+	var list kumov1.ClusterList
+	if err := c.List(ctx, &list); err != nil {
+		return fmt.Errorf("listing clusters: %w", err)
+	}
+	for i := range list.Items {
+		cl := &list.Items[i]
+		if !cl.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(cl.Status.Conditions, kumov1.ControlPlaneReadyCondition) {
+			continue
+		}
+		patch := client.MergeFromWithOptions(cl.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		msg := "Kumo restarted; starting the control plane again"
+		for _, typ := range []string{kumov1.ControlPlaneReadyCondition, kumov1.ReadyCondition} {
+			meta.SetStatusCondition(&cl.Status.Conditions, metav1.Condition{
+				Type: typ, Status: metav1.ConditionFalse, Reason: kumov1.PlatformRestartedReason,
+				Message: msg, ObservedGeneration: cl.Generation,
+			})
+		}
+		cl.Status.Phase = kumov1.ClusterStarting
+		if err := c.Status().Patch(ctx, cl, patch); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("marking cluster %s/%s as starting: %w", cl.Namespace, cl.Name, err)
+		}
+	}
+	return nil
+}
