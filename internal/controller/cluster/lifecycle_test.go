@@ -112,7 +112,9 @@ func testCreate(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster 
 // testScale: scaling out adds Machines and VMs; scaling in drains the
 // surplus nodes through the eviction API — waiting while a
 // PodDisruptionBudget forbids it — so that the workload ends up on the
-// remaining nodes before their VMs are deleted.
+// remaining nodes before their VMs are deleted. The cluster's events tell
+// which nodes were drained and which VMs deleted after their Machines are
+// gone.
 func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *kumov1.Cluster) {
 	g := ctrltest.NewWithT(t)
 	ctx := context.Background()
@@ -139,6 +141,12 @@ func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *
 	}).Should(Succeed())
 	// Scale-in removes the newest machines; the test needs a pod on one.
 	victims := sets.New("demo-default-2", "demo-default-3", "demo-default-4")
+	victimVMs := map[string]kumov1.Machine{}
+	for _, m := range env.Machines(g, cluster) {
+		if victims.Has(m.Name) {
+			victimVMs[m.Name] = m
+		}
+	}
 	blocked := sets.New[string]()
 	for _, p := range before {
 		if victims.Has(p.Spec.NodeName) {
@@ -224,15 +232,61 @@ func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *
 		g.Expect(cluster.Status.Phase).To(Equal(kumov1.ClusterReady))
 		g.Expect(cluster.Status.Nodes).To(Equal("2/2"))
 	}).Should(Succeed())
+
+	// Each removed machine's cordon, drain and VM deletion is an event of
+	// the cluster, once, though the drain waited through many requeues.
+	g.Eventually(func(g Gomega) {
+		events := removalEvents(g, env, cluster)
+		for _, name := range sets.List(victims) {
+			m := victimVMs[name]
+			g.Expect(events).To(HaveKeyWithValue("Cordoned "+name, ContainSubstring("Cordoned node "+name)))
+			g.Expect(events).To(HaveKeyWithValue("Drained "+name, ContainSubstring("Drained and removed node "+name)))
+			g.Expect(events).To(HaveKeyWithValue("VMDeleted "+name, And(
+				ContainSubstring(serverID(m.Spec.ProviderID)), ContainSubstring(m.Status.Hypervisor))))
+		}
+	}).Should(Succeed())
+}
+
+// removalEvents maps "<reason> <machine>" to the note of each event of
+// the cluster related to one of its machines, and fails on an event
+// recorded more than once.
+func removalEvents(g Gomega, env *ctrltest.Env, cluster *kumov1.Cluster) map[string]string {
+	out := map[string]string{}
+	for _, ev := range env.Events(g, cluster) {
+		if ev.Related == nil || ev.Related.Kind != "Machine" {
+			continue
+		}
+		key := ev.Reason + " " + ev.Related.Name
+		g.Expect(out).NotTo(HaveKey(key), "one event %s", key)
+		g.Expect(ev.Series).To(BeNil(), "event %s recorded once: %s", key, ev.Note)
+		out[key] = ev.Note
+	}
+	return out
+}
+
+// reasons counts the events regarding the cluster by reason.
+func reasons(g Gomega, env *ctrltest.Env, cluster *kumov1.Cluster) map[string]int {
+	out := map[string]int{}
+	for _, ev := range env.Events(g, cluster) {
+		n := int32(1)
+		if ev.Series != nil {
+			n = ev.Series.Count
+		}
+		out[ev.Reason] += int(n)
+	}
+	return out
 }
 
 // testDelete: deleting a cluster removes its machines, VMs, secrets, control
-// plane processes, files and etcd keys before the Cluster itself goes.
+// plane processes, files and etcd keys before the Cluster itself goes, and
+// records each step as an event of the cluster.
 func testDelete(t *testing.T, env *ctrltest.Env, st ctrltest.State, mgr *ctrltest.Manager, cluster *kumov1.Cluster) {
 	g := ctrltest.NewWithT(t)
 	ctx := context.Background()
 	env.Get(g, cluster)
 	uid := cluster.UID
+	last := env.Machines(g, cluster)
+	g.Expect(names(last)).To(ConsistOf("demo-default-0", "demo-default-1"))
 	clusterSecrets := func(g Gomega) []corev1.Secret {
 		var list corev1.SecretList
 		g.Expect(env.Client.List(ctx, &list, client.InNamespace(cluster.Namespace),
@@ -262,6 +316,20 @@ func testDelete(t *testing.T, env *ctrltest.Env, st ctrltest.State, mgr *ctrltes
 	g.Expect(env.EtcdKeys(g, uid)).To(BeZero())
 	_, err = os.Stat(filepath.Join(st.RuntimeDir, string(uid)))
 	g.Expect(errors.Is(err, os.ErrNotExist)).To(BeTrue(), "the control plane's files are removed: %v", err)
+
+	g.Eventually(func(g Gomega) {
+		g.Expect(reasons(g, env, cluster)).To(And(
+			HaveKeyWithValue("Deleting", 1),
+			HaveKeyWithValue("DeletingMachines", 1),
+			HaveKeyWithValue("ControlPlaneDeleted", 1),
+		))
+		events := removalEvents(g, env, cluster)
+		for _, m := range last {
+			g.Expect(events).To(HaveKeyWithValue("VMDeleted "+m.Name, And(
+				ContainSubstring(serverID(m.Spec.ProviderID)), ContainSubstring(m.Status.Hypervisor))))
+			g.Expect(events).NotTo(HaveKey("Drained "+m.Name), "a cluster being deleted drains nothing")
+		}
+	}).Should(Succeed())
 }
 
 // webDeployment is a Deployment of pause pods, which kwok "runs".

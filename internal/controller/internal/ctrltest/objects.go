@@ -2,12 +2,14 @@ package ctrltest
 
 import (
 	"context"
+	"sort"
 	"testing"
 	"time"
 
 	"github.com/onsi/gomega"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -131,4 +133,19 @@ func HaveCondition(typ string, status metav1.ConditionStatus, reason string) gom
 		fields = gomega.And(fields, gomega.HaveField("Reason", reason))
 	}
 	return gomega.ContainElement(fields)
+}
+
+// Events lists the events (events.k8s.io/v1) regarding obj, matched by its
+// UID, oldest first.
+func (e *Env) Events(g gomega.Gomega, obj client.Object) []eventsv1.Event {
+	var list eventsv1.EventList
+	g.Expect(e.Client.List(context.Background(), &list, client.InNamespace(obj.GetNamespace()))).To(gomega.Succeed())
+	var out []eventsv1.Event
+	for _, ev := range list.Items {
+		if ev.Regarding.UID == obj.GetUID() {
+			out = append(out, ev)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].EventTime.Before(&out[j].EventTime) })
+	return out
 }
