@@ -36,13 +36,14 @@ func TestClusterLifecycle(t *testing.T) {
 	ns := env.Namespace(t, "lifecycle")
 	region := env.CreateRegion(t, "lifecycle-1", ctrltest.SmallFleet(), 0)
 	cluster := ctrltest.NewCluster(ns, "demo", region.Name, 3)
+	phases := env.WatchPhases(t, cluster)
 	NewWithT(t).Expect(env.Client.Create(context.Background(), cluster)).To(Succeed())
 
 	steps := []struct {
 		name string
 		run  func(t *testing.T)
 	}{
-		{"create", func(t *testing.T) { testCreate(t, env, mgr, cluster) }},
+		{"create", func(t *testing.T) { testCreate(t, env, mgr, cluster, phases) }},
 		{"scale", func(t *testing.T) { testScale(t, env, mgr, cluster) }},
 		{"delete", func(t *testing.T) { testDelete(t, env, st, mgr, cluster) }},
 	}
@@ -54,8 +55,9 @@ func TestClusterLifecycle(t *testing.T) {
 }
 
 // testCreate: a new cluster of 3 becomes Ready with a control plane, an
-// admin kubeconfig that works, and 3 VMs registered as Ready Nodes.
-func testCreate(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *kumov1.Cluster) {
+// admin kubeconfig that works, and 3 VMs registered as Ready Nodes. While
+// its nodes come up it is Provisioning, not Scaling.
+func testCreate(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *kumov1.Cluster, phases func() []kumov1.ClusterPhase) {
 	g := ctrltest.NewWithT(t)
 	ctx := context.Background()
 
@@ -69,6 +71,7 @@ func testCreate(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster 
 		ctrltest.HaveCondition(kumov1.NodesReadyCondition, metav1.ConditionTrue, kumov1.ReadyReason),
 		ctrltest.HaveCondition(kumov1.ReadyCondition, metav1.ConditionTrue, kumov1.ReadyReason),
 	))
+	g.Expect(phases()).To(Equal([]kumov1.ClusterPhase{"", kumov1.ClusterProvisioning, kumov1.ClusterReady}))
 	g.Expect(cluster.Status.Version).To(Equal(toolchain.DefaultVersion()), "the newest patch of the minor asked for")
 	g.Expect(cluster.Status.ReadyNodes).To(BeEquivalentTo(3))
 	g.Expect(cluster.Status.DesiredNodes).To(BeEquivalentTo(3))
@@ -112,13 +115,14 @@ func testCreate(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster 
 // testScale: scaling out adds Machines and VMs; scaling in drains the
 // surplus nodes through the eviction API — waiting while a
 // PodDisruptionBudget forbids it — so that the workload ends up on the
-// remaining nodes before their VMs are deleted. The cluster's events tell
-// which nodes were drained and which VMs deleted after their Machines are
-// gone.
+// remaining nodes before their VMs are deleted. Either way the cluster is
+// Scaling until it is Ready again, and its events tell which nodes were
+// drained and which VMs deleted after their Machines are gone.
 func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *kumov1.Cluster) {
 	g := ctrltest.NewWithT(t)
 	ctx := context.Background()
 	tenant := env.TenantClient(g, cluster)
+	phases := env.WatchPhases(t, cluster)
 
 	setReplicas(g, env, cluster, 5)
 	g.Eventually(func(g Gomega) {
@@ -127,6 +131,7 @@ func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *
 		g.Expect(cluster.Status.Nodes).To(Equal("5/5"))
 		g.Expect(cluster.Status.ObservedGeneration).To(Equal(cluster.Generation))
 	}).Should(Succeed())
+	g.Expect(phases()).To(Equal([]kumov1.ClusterPhase{kumov1.ClusterReady, kumov1.ClusterScaling, kumov1.ClusterReady}))
 	g.Expect(env.Machines(g, cluster)).To(HaveLen(5))
 	g.Expect(ctrltest.Servers(g, mgr.Sim, cluster.Spec.Region, cluster)).To(HaveLen(5))
 
@@ -232,6 +237,9 @@ func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *
 		g.Expect(cluster.Status.Phase).To(Equal(kumov1.ClusterReady))
 		g.Expect(cluster.Status.Nodes).To(Equal("2/2"))
 	}).Should(Succeed())
+	g.Expect(phases()).To(Equal([]kumov1.ClusterPhase{
+		kumov1.ClusterReady, kumov1.ClusterScaling, kumov1.ClusterReady, kumov1.ClusterScaling, kumov1.ClusterReady,
+	}))
 
 	// Each removed machine's cordon, drain and VM deletion is an event of
 	// the cluster, once, though the drain waited through many requeues.
