@@ -59,14 +59,15 @@ func GetRegion(ctx context.Context, c client.Client, name string) (*kumov1.Regio
 		return nil, APIError(err, "read region "+name, "")
 	}
 	var list kumov1.RegionList
+	if c.List(ctx, &list) != nil {
+		return nil, Exit(ExitNotFound, "region %q not found", name)
+	}
 	var names []string
-	if c.List(ctx, &list) == nil {
-		for _, r := range list.Items {
-			names = append(names, r.Name)
-		}
+	for _, r := range list.Items {
+		names = append(names, r.Name)
 	}
 	sort.Strings(names)
-	return nil, Exit(ExitNotFound, "region %q not found; regions: %s (see `kumoctl regions`)", name, strings.Join(names, ", "))
+	return nil, Exit(ExitNotFound, "region %q not found; regions: %s (see `kumoctl regions`)", name, OrNone(strings.Join(names, ", ")))
 }
 
 // CheckCapacity refuses a request the region cannot hold, before anything
@@ -88,8 +89,12 @@ func CheckCapacity(ctx context.Context, c client.Client, regionName, flavor stri
 		need := int64(f.VCPUs) * int64(nodes)
 		free := region.Status.VCPUs - region.Status.UsedVCPUs
 		if need > free {
-			return Exit(ExitFailed, "region %s is full: %d x %s needs %d vCPUs, %d free; pick another region (`kumoctl regions`), fewer nodes or a smaller flavor",
-				regionName, nodes, flavor, need, free)
+			another := "another region"
+			if Allowed(ctx, c, "list", regionsResource, "") {
+				another += " (`kumoctl regions`)"
+			}
+			return Exit(ExitFailed, "region %s is full: %d x %s needs %d vCPUs, %d free; pick %s, fewer nodes or a smaller flavor",
+				regionName, nodes, flavor, need, free, another)
 		}
 		return nil
 	}

@@ -131,7 +131,11 @@ func createRun(ctx context.Context, o *CreateOptions) error {
 			return gerr
 		}
 		if !sameSpec(existing, want) {
-			return cmdutil.Exit(cmdutil.ExitError, "cluster %q already exists in %q with a different spec; change it with `kumoctl cluster scale` or pick another name", o.Name, ns)
+			hint := "pick another name"
+			if cmdutil.MayChangeClusters(ctx, c, ns) {
+				hint = "change it with `kumoctl cluster scale` or " + hint
+			}
+			return cmdutil.Exit(cmdutil.ExitError, "cluster %q already exists in %q with a different spec; %s", o.Name, ns, hint)
 		}
 		cluster = existing
 		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Cluster %s already exists in %s (unchanged)\n", o.Name, ns)

@@ -66,10 +66,13 @@ func describeRun(ctx context.Context, o *DescribeOptions) error {
 	var events eventsv1.EventList
 	// Events are best effort: a tenant without read access still gets the rest.
 	_ = c.List(ctx, &events, client.InNamespace(ns))
-	return describe(o.f.IOStreams.Out, o.f, cl, machines.Items, events.Items)
+	kubeconfigHint := cl.Status.KubeconfigSecret != "" && cmdutil.MayReadKubeconfigs(ctx, c, ns)
+	return describe(o.f.IOStreams.Out, o.f, cl, machines.Items, events.Items, kubeconfigHint)
 }
 
-func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []kumov1.Machine, events []eventsv1.Event) error {
+// describe writes the description; kubeconfigHint says the reader may
+// fetch the cluster's kubeconfig.
+func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []kumov1.Machine, events []eventsv1.Event, kubeconfigHint bool) error {
 	now := f.Now()
 	p := func(format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
 	p("Name:        %s\n", cl.Name)
@@ -80,8 +83,11 @@ func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []ku
 	if e := cl.Spec.ControlPlane.Endpoint; e != nil {
 		p("Endpoint:    https://%s:%d\n", e.Host, e.Port)
 	}
-	if cl.Status.KubeconfigSecret != "" {
+	switch {
+	case kubeconfigHint:
 		p("Kubeconfig:  secret %s (`kumoctl kubeconfig %s`)\n", cl.Status.KubeconfigSecret, cl.Name)
+	case cl.Status.KubeconfigSecret != "":
+		p("Kubeconfig:  secret %s\n", cl.Status.KubeconfigSecret)
 	}
 	p("Nodes:       %d/%d ready\n", cl.Status.ReadyNodes, cl.DesiredReplicas())
 	p("Created:     %s ago\n", cmdutil.Age(now, cl.CreationTimestamp))
