@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -65,4 +66,18 @@ func TestDescribeKubeconfigHint(t *testing.T) {
 			g.Expect(env.Out.String()).To(ContainSubstring("\n" + tc.want))
 		})
 	}
+}
+
+// TestDescribeEvents: describe shows the events of this cluster and of its
+// current machines, matched by UID, with those of removed machines (which
+// regard the cluster); not those of an earlier cluster or machine of the
+// same name.
+func TestDescribeEvents(t *testing.T) {
+	g := NewWithT(t)
+	env := cmdtest.New(t, cmdtest.World()...)
+	g.Expect(describeRun(context.Background(), &DescribeOptions{f: env.F, Name: "demo"})).To(Succeed())
+	_, events, _ := strings.Cut(env.Out.String(), "\nEvents:\n")
+	g.Expect(events).To(ContainSubstring("Created        machine/demo-gpu-4hj6t       created server on hv-02"))
+	g.Expect(events).To(ContainSubstring("VMDeleted      machine/demo-default-q8w2z   Deleted VM 3c1d"), "a removed machine's events stay with the cluster")
+	g.Expect(events).NotTo(ContainSubstring("hv-09"), "the earlier demo's events are not this one's")
 }
