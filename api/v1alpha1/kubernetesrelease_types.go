@@ -25,6 +25,12 @@ type KubernetesReleaseSpec struct {
 	// +kubebuilder:default=Supported
 	// +optional
 	State ReleaseState `json:"state,omitempty"`
+	// Default marks the release that new clusters naming no version get
+	// (`kumoctl cluster create` without --version). Operators mark one
+	// Supported release; without one, the newest Supported release is the
+	// default.
+	// +optional
+	Default bool `json:"default,omitempty"`
 }
 
 // KubernetesRelease is a Kubernetes version the platform offers. Operators
@@ -33,6 +39,7 @@ type KubernetesReleaseSpec struct {
 // +kubebuilder:resource:scope=Cluster,shortName=kr
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.spec.version`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.spec.state`
+// +kubebuilder:printcolumn:name="Default",type=boolean,JSONPath=`.spec.default`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type KubernetesRelease struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -37,6 +37,13 @@ type RegionSpec struct {
 	// Hypervisors describes the hypervisor fleet of a sim region.
 	// +optional
 	Hypervisors *HypervisorFleet `json:"hypervisors,omitempty"`
+
+	// Default marks the region that new clusters naming no region run in
+	// (`kumoctl cluster create` without --region). Operators mark one;
+	// without one, the region with the most free vCPUs that fits the
+	// cluster is the default.
+	// +optional
+	Default bool `json:"default,omitempty"`
 }
 
 // HypervisorFleet is a set of identical hypervisors.
@@ -107,6 +114,7 @@ type FlavorInfo struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=rg
 // +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.provider`
+// +kubebuilder:printcolumn:name="Default",type=boolean,JSONPath=`.spec.default`
 // +kubebuilder:printcolumn:name="Hypervisors",type=integer,JSONPath=`.status.hypervisors`
 // +kubebuilder:printcolumn:name="vCPUs",type=integer,JSONPath=`.status.vcpus`
 // +kubebuilder:printcolumn:name="Used",type=integer,JSONPath=`.status.usedVCPUs`

@@ -89,7 +89,6 @@ func TestKumoctl(t *testing.T) {
 	alice.fails(2, "flavor", "cluster", "create", "bad", "--version", "1.36", "--region", "tokyo-1", "--flavor", "x9.mega")
 	alice.fails(2, "--nodes must be between 0 and 1000", "cluster", "create", "bad", "--version", "1.36", "--region", "tokyo-1", "--nodes", "-1")
 	alice.fails(2, "invalid cluster name", "cluster", "create", "Bad_Name", "--version", "1.36", "--region", "tokyo-1")
-	alice.fails(2, "missing --version and --region", "cluster", "create", "bad")
 	if out := p.kubectl("get", "clusters", "-A", "-o", "name"); strings.TrimSpace(out) != "" {
 		t.Fatalf("refused creates left clusters behind:\n%s", out)
 	}

@@ -59,14 +59,15 @@ func GetRegion(ctx context.Context, c client.Client, name string) (*kumov1.Regio
 		return nil, APIError(err, "read region "+name, "")
 	}
 	var list kumov1.RegionList
+	if c.List(ctx, &list) != nil {
+		return nil, Exit(ExitNotFound, "region %q not found", name)
+	}
 	var names []string
-	if c.List(ctx, &list) == nil {
-		for _, r := range list.Items {
-			names = append(names, r.Name)
-		}
+	for _, r := range list.Items {
+		names = append(names, r.Name)
 	}
 	sort.Strings(names)
-	return nil, Exit(ExitNotFound, "region %q not found; regions: %s (see `kumoctl regions`)", name, strings.Join(names, ", "))
+	return nil, Exit(ExitNotFound, "region %q not found; regions: %s (see `kumoctl regions`)", name, OrNone(strings.Join(names, ", ")))
 }
 
 // CheckCapacity refuses a request the region cannot hold, before anything
@@ -88,8 +89,12 @@ func CheckCapacity(ctx context.Context, c client.Client, regionName, flavor stri
 		need := int64(f.VCPUs) * int64(nodes)
 		free := region.Status.VCPUs - region.Status.UsedVCPUs
 		if need > free {
-			return Exit(ExitFailed, "region %s is full: %d x %s needs %d vCPUs, %d free; pick another region (`kumoctl regions`), fewer nodes or a smaller flavor",
-				regionName, nodes, flavor, need, free)
+			another := "another region"
+			if Allowed(ctx, c, "list", regionsResource, "") {
+				another += " (`kumoctl regions`)"
+			}
+			return Exit(ExitFailed, "region %s is full: %d x %s needs %d vCPUs, %d free; pick %s, fewer nodes or a smaller flavor",
+				regionName, nodes, flavor, need, free, another)
 		}
 		return nil
 	}
@@ -110,7 +115,9 @@ func versionLess(a, b string) bool {
 	return len(pa) < len(pb)
 }
 
-// CompleteRegions completes --region.
+// CompleteRegions completes --region, describing the one a cluster gets
+// without it (for the command's --flavor and --nodes, if it has them) as
+// the default.
 func CompleteRegions(f *Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
 		c, err := f.Client()
@@ -121,15 +128,24 @@ func CompleteRegions(f *Factory) cobra.CompletionFunc {
 		if c.List(cmd.Context(), &list) != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
+		flavor, nodes := DefaultFlavor, DefaultNodes
+		if fl := cmd.Flags().Lookup("flavor"); fl != nil {
+			flavor = fl.Value.String()
+		}
+		if n, err := cmd.Flags().GetInt32("nodes"); err == nil {
+			nodes = n
+		}
+		def, _ := PickRegion(list.Items, flavor, nodes)
 		var out []string
-		for _, r := range list.Items {
-			out = append(out, r.Name)
+		for i, r := range list.Items {
+			out = append(out, withDefault(r.Name, &list.Items[i] == def))
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
-// CompleteVersions completes --version with the offered minors and patches.
+// CompleteVersions completes --version with the offered minors and
+// patches, describing the default one as such.
 func CompleteVersions(f *Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
 		c, err := f.Client()
@@ -140,18 +156,28 @@ func CompleteVersions(f *Factory) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
+		def, _ := DefaultVersion(cmd.Context(), c)
 		var out []string
 		seen := map[string]bool{}
 		for _, r := range releases {
 			minor := r.Spec.Version[:strings.LastIndexByte(r.Spec.Version, '.')]
 			if !seen[minor] {
 				seen[minor] = true
-				out = append(out, minor)
+				out = append(out, withDefault(minor, minor == def))
 			}
-			out = append(out, r.Spec.Version)
+			out = append(out, withDefault(r.Spec.Version, r.Spec.Version == def))
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// withDefault describes a completion as the default (shells that show
+// descriptions show it).
+func withDefault(value string, isDefault bool) string {
+	if isDefault {
+		return value + "\tdefault"
+	}
+	return value
 }
 
 // ClusterNames lists the cluster names of the current namespace, for completion.

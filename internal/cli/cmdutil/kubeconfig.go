@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"encoding/json"
+	"sort"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -60,4 +61,130 @@ func ManagementContext(cfg *clientcmdapi.Config, explicit string) string {
 		return tc.ManagementContext
 	}
 	return cfg.CurrentContext
+}
+
+// PreviousContextExtension keys the extension in the kubeconfig's
+// preferences where kumoctl records the context that was current before
+// it switched to another: `kumoctl use -` goes back to it, and so does
+// deleting the cluster of the current context. It is kept in the file
+// that holds current-context.
+const PreviousContextExtension = "kumo.dev/previous-context"
+
+// previousContext is what that extension records.
+type previousContext struct {
+	Context string `json:"context"`
+}
+
+// PreviousContext returns the context recorded as current before the last
+// switch kumoctl made, "" if none.
+func PreviousContext(cfg *clientcmdapi.Config) string {
+	unk, ok := cfg.Preferences.Extensions[PreviousContextExtension].(*runtime.Unknown)
+	var prev previousContext
+	if !ok || json.Unmarshal(unk.Raw, &prev) != nil {
+		return ""
+	}
+	return prev.Context
+}
+
+func setPreviousContext(cfg *clientcmdapi.Config, name string) {
+	if name == "" {
+		delete(cfg.Preferences.Extensions, PreviousContextExtension)
+		return
+	}
+	raw, _ := json.Marshal(previousContext{Context: name}) // a struct of strings always marshals
+	if cfg.Preferences.Extensions == nil {
+		cfg.Preferences.Extensions = map[string]runtime.Object{}
+	}
+	cfg.Preferences.Extensions[PreviousContextExtension] = &runtime.Unknown{Raw: raw, ContentType: runtime.ContentTypeJSON}
+}
+
+// UseContext makes name the current context, recording the one it
+// replaces as the previous context.
+func UseContext(cfg *clientcmdapi.Config, name string) {
+	if cfg.CurrentContext == name {
+		return
+	}
+	setPreviousContext(cfg, cfg.CurrentContext)
+	cfg.CurrentContext = name
+}
+
+// Removal is what RemoveTenantContexts did to a kubeconfig.
+type Removal struct {
+	// Contexts are the contexts removed, with the clusters and users of
+	// the same name that no other context uses.
+	Contexts []string
+	// File is the file that held the (first) context.
+	File string
+	// WasCurrent says one of them was the current context; CurrentContext
+	// is the current context now ("" when none was left to go back to).
+	WasCurrent     bool
+	CurrentContext string
+}
+
+// RemoveTenantContexts removes from cfg what kumoctl merged for a cluster:
+// the contexts that record it, and their cluster and user entries (named
+// like the context, as kumoctl names them) where no other context uses
+// them. Where such a context was current, it switches back to the previous
+// context, or else to the management context it records, if that is still
+// there. It changes nothing when nothing was merged for the cluster.
+func RemoveTenantContexts(cfg *clientcmdapi.Config, namespace, cluster string) Removal {
+	var r Removal
+	var mgmt string
+	for _, name := range sortedKeys(cfg.Contexts) {
+		tc, ok := GetTenantContext(cfg.Contexts[name])
+		if !ok || tc.Namespace != namespace || tc.Cluster != cluster {
+			continue
+		}
+		if r.File == "" {
+			r.File = cfg.Contexts[name].LocationOfOrigin
+		}
+		if name == cfg.CurrentContext {
+			r.WasCurrent, mgmt = true, tc.ManagementContext
+		}
+		r.Contexts = append(r.Contexts, name)
+		delete(cfg.Contexts, name)
+	}
+	if len(r.Contexts) == 0 {
+		return r
+	}
+	used := map[string]bool{}
+	for _, kctx := range cfg.Contexts {
+		used["cluster/"+kctx.Cluster], used["user/"+kctx.AuthInfo] = true, true
+	}
+	for _, name := range r.Contexts {
+		if !used["cluster/"+name] {
+			delete(cfg.Clusters, name)
+		}
+		if !used["user/"+name] {
+			delete(cfg.AuthInfos, name)
+		}
+	}
+	prev := PreviousContext(cfg)
+	if _, ok := cfg.Contexts[prev]; !ok {
+		setPreviousContext(cfg, "") // it was removed, or is gone anyway
+		prev = ""
+	}
+	if r.WasCurrent {
+		cfg.CurrentContext = ""
+		for _, candidate := range []string{prev, mgmt} {
+			if _, ok := cfg.Contexts[candidate]; ok && candidate != "" {
+				cfg.CurrentContext = candidate
+				break
+			}
+		}
+		if cfg.CurrentContext == prev {
+			setPreviousContext(cfg, "") // gone back to it: nothing to go back to now
+		}
+		r.CurrentContext = cfg.CurrentContext
+	}
+	return r
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -25,18 +25,25 @@ func GetCluster(ctx context.Context, c client.Client, namespace, name string) (*
 	if !apierrors.IsNotFound(err) {
 		return nil, APIError(err, "read cluster "+name, namespace)
 	}
-	var list kumov1.ClusterList
-	var names []string
-	if c.List(ctx, &list, client.InNamespace(namespace)) == nil {
-		for _, cl := range list.Items {
-			names = append(names, cl.Name)
-		}
-	}
 	msg := fmt.Sprintf("cluster %q not found in namespace %q", name, namespace)
+	var list kumov1.ClusterList
+	if c.List(ctx, &list, client.InNamespace(namespace)) != nil {
+		return nil, Exit(ExitNotFound, "%s", msg) // nothing more is known
+	}
+	var names []string
+	for _, cl := range list.Items {
+		names = append(names, cl.Name)
+	}
 	if close := Closest(name, names, 3); len(close) > 0 {
 		msg += fmt.Sprintf("; did you mean %s?", strings.Join(quote(close), " or "))
 	} else if len(names) == 0 {
-		msg += "; it has no clusters (list all you can see with `kumoctl cluster list -A`)"
+		msg += "; it has no clusters"
+		switch {
+		case Allowed(ctx, c, "list", clustersResource, ""):
+			msg += " (list all you can see with `kumoctl cluster list -A`)"
+		case MayCreateClusters(ctx, c, namespace):
+			msg += fmt.Sprintf("; create one with `kumoctl cluster create %s`", name)
+		}
 	}
 	return nil, Exit(ExitNotFound, "%s", msg)
 }

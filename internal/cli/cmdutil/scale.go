@@ -18,7 +18,8 @@ func ValidateNodes(n int32) error {
 
 // ScalePool sets a node pool's replicas (pool "" means the cluster's only
 // pool), checking capacity for added nodes first, says what it did, and
-// with wait.Wait waits until the cluster is Ready again. It backs both
+// with wait.Wait waits until the cluster is Ready with the pool at its new
+// size, showing how the scaling goes. It backs both
 // `kumoctl cluster scale` and `kumoctl nodepool scale`.
 func ScalePool(ctx context.Context, f *Factory, cluster, pool string, nodes int32, wait WaitOptions) error {
 	c, err := f.Client()
@@ -31,7 +32,7 @@ func ScalePool(ctx context.Context, f *Factory, cluster, pool string, nodes int3
 	}
 	var from int32
 	var name string
-	_, err = UpdateCluster(ctx, c, ns, cluster, func(cl *kumov1.Cluster) error {
+	updated, err := UpdateCluster(ctx, c, ns, cluster, func(cl *kumov1.Cluster) error {
 		name = pool
 		if name == "" {
 			if len(cl.Spec.NodePools) != 1 {
@@ -68,5 +69,5 @@ func ScalePool(ctx context.Context, f *Factory, cluster, pool string, nodes int3
 	if !wait.Wait {
 		return nil
 	}
-	return WaitForCluster(ctx, f, c, ns, cluster, wait.Timeout, ClusterReady)
+	return WaitForCluster(ctx, f, c, ns, cluster, wait.Timeout, PoolScaled(name, from, nodes, updated.Generation))
 }

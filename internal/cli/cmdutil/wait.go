@@ -110,21 +110,83 @@ func readCluster(ctx context.Context, c client.Client, namespace, name string) (
 // and Failed when the cluster or one of its machines hit an error that
 // waiting will not fix (unknown region or version, region full, bad flavor).
 func ClusterReady(c *kumov1.Cluster, machines []kumov1.Machine) (Outcome, string) {
-	if c == nil {
-		return Failed, "the cluster was deleted"
+	if outcome, msg, over := unwaitable(c, machines); over {
+		return outcome, msg
 	}
-	if !c.DeletionTimestamp.IsZero() {
-		return Failed, "the cluster is being deleted"
-	}
-	if msg := blockingProblem(c, machines); msg != "" {
-		return Failed, msg
+	if c.Status.ObservedGeneration < c.Generation {
+		// The status is of an older spec: its phase and counts are not news.
+		return Pending, "waiting for the platform to pick up the change"
 	}
 	progress := fmt.Sprintf("%s, nodes %d/%d ready", orPending(string(c.Status.Phase)), c.Status.ReadyNodes, c.DesiredReplicas())
-	if c.Status.ObservedGeneration == c.Generation && c.Status.Phase == kumov1.ClusterReady &&
-		meta.IsStatusConditionTrue(c.Status.Conditions, kumov1.ReadyCondition) {
+	if readyAt(c, c.Generation) {
 		return Done, progress
 	}
 	return Pending, progress
+}
+
+// PoolScaled waits for a pool scaled from one size to another by a spec
+// of the given generation (or a later one): Done when the cluster is Ready
+// with it and the pool has exactly its new size. Meanwhile it says what
+// happens: "scaling 5 -> 2: draining 3 nodes", "scaling 3 -> 5: 4/5 nodes
+// ready", counting the pool's machines, not trusting a status of an older
+// spec.
+func PoolScaled(pool string, from, to int32, generation int64) ClusterCondition {
+	return func(c *kumov1.Cluster, machines []kumov1.Machine) (Outcome, string) {
+		if outcome, msg, over := unwaitable(c, machines); over {
+			return outcome, msg
+		}
+		var live, leaving, ready int32
+		for _, m := range machines {
+			switch {
+			case m.Spec.Pool != pool:
+			case !m.DeletionTimestamp.IsZero():
+				leaving++
+			default:
+				live++
+				if meta.IsStatusConditionTrue(m.Status.Conditions, kumov1.ReadyCondition) {
+					ready++
+				}
+			}
+		}
+		done := readyAt(c, generation) && live == to && leaving == 0
+		verb := "scaling"
+		if done {
+			verb = "scaled"
+		}
+		progress := fmt.Sprintf("%d/%d nodes ready", ready, to)
+		if draining := live + leaving - to; draining > 0 {
+			progress = "draining " + nodes(draining)
+		}
+		if from != to {
+			progress = fmt.Sprintf("%s %d -> %d: %s", verb, from, to, progress)
+		}
+		if done {
+			return Done, progress
+		}
+		return Pending, progress
+	}
+}
+
+// readyAt reports whether the status describes a spec of at least the
+// given generation (and the current one) and says Ready.
+func readyAt(c *kumov1.Cluster, generation int64) bool {
+	return c.Status.ObservedGeneration >= generation && c.Status.ObservedGeneration == c.Generation &&
+		c.Status.Phase == kumov1.ClusterReady && meta.IsStatusConditionTrue(c.Status.Conditions, kumov1.ReadyCondition)
+}
+
+// unwaitable ends a wait for a cluster to become Ready: it is gone, going,
+// or blocked by a problem waiting will not fix.
+func unwaitable(c *kumov1.Cluster, machines []kumov1.Machine) (Outcome, string, bool) {
+	switch {
+	case c == nil:
+		return Failed, "the cluster was deleted", true
+	case !c.DeletionTimestamp.IsZero():
+		return Failed, "the cluster is being deleted", true
+	}
+	if msg := blockingProblem(c, machines); msg != "" {
+		return Failed, msg, true
+	}
+	return Pending, "", false
 }
 
 // ClusterGone is Done when the cluster no longer exists.
@@ -154,6 +216,14 @@ func blockingProblem(c *kumov1.Cluster, machines []kumov1.Machine) string {
 		}
 	}
 	return ""
+}
+
+// nodes is "1 node" or "n nodes".
+func nodes(n int32) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
 }
 
 func orPending(s string) string {

@@ -73,7 +73,7 @@ func TestExitCodes(t *testing.T) {
 			line: "cluster delte demo", code: cmdutil.ExitUsage, message: `unknown command "delte" for "kumoctl cluster"`,
 		},
 		"missing required flag": {
-			line: "cluster create demo --region tokyo-1", code: cmdutil.ExitUsage, message: "missing --version",
+			line: "nodepool add demo batch", code: cmdutil.ExitUsage, message: "--nodes is required",
 		},
 	}
 	for name, tc := range tests {

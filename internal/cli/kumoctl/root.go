@@ -57,8 +57,9 @@ Exit codes:
   5  the operation failed (--wait saw the failure)
   6  --wait timed out; the operation goes on
   130 interrupted; the operation goes on`,
-		Example: `  # a 3-node cluster, waiting until it is Ready
-  kumoctl cluster create demo --version 1.36 --region tokyo-1 --nodes 3 --wait
+		Example: `  # a 3-node cluster of the default version in the default region,
+  # waiting until it is Ready
+  kumoctl cluster create demo --wait
 
   # use it with kubectl
   kumoctl kubeconfig demo --merge --use

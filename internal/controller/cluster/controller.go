@@ -246,29 +246,49 @@ func (r *Reconciler) reconcileControlPlane(ctx context.Context, s *scope) (ctrl.
 
 func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result, error) {
 	c := s.cluster
+	// The cache may still show the phase before the last reconcile's
+	// status patch: read it afresh, so the event is recorded once.
+	var fresh kumov1.Cluster
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(c), &fresh); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if fresh.Status.Phase != kumov1.ClusterDeleting {
+		r.event(c, corev1.EventTypeNormal, "Deleting", "Deleting cluster: %d machines, then the control plane and its data", len(s.machines))
+	}
 	// Machines first: their finalizers delete the VMs.
-	remaining := 0
+	var deleting []*kumov1.Machine
 	for i := range s.machines {
 		m := &s.machines[i]
-		remaining++
 		if m.DeletionTimestamp.IsZero() {
 			if err := r.Client.Delete(ctx, m); client.IgnoreNotFound(err) != nil {
 				return ctrl.Result{}, fmt.Errorf("deleting machine %s: %w", m.Name, err)
 			}
+			deleting = append(deleting, m)
 		}
 	}
-	if remaining > 0 {
+	if len(deleting) > 0 {
+		r.event(c, corev1.EventTypeNormal, "DeletingMachines", "Deleting machines %s", names(deleting))
+	}
+	if remaining := len(s.machines); remaining > 0 {
 		setCondition(c, kumov1.NodesReadyCondition, false, kumov1.DeletingReason, fmt.Sprintf("deleting %d machines", remaining))
 		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 	}
 	if err := r.Runtime.Delete(ctx, ref(c)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("deleting control plane: %w", err)
 	}
+	// The secrets go last, so a repeat (the finalizer update failed) finds
+	// none and records no second event.
+	deleted := false
 	for _, name := range []string{kumov1.KubeconfigSecretName(c.Name), caSecretName(c.Name), saSecretName(c.Name)} {
 		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: name}}
-		if err := r.Client.Delete(ctx, sec); client.IgnoreNotFound(err) != nil {
+		err := r.Client.Delete(ctx, sec)
+		if client.IgnoreNotFound(err) != nil {
 			return ctrl.Result{}, fmt.Errorf("deleting secret %s: %w", name, err)
 		}
+		deleted = deleted || err == nil
+	}
+	if deleted {
+		r.event(c, corev1.EventTypeNormal, "ControlPlaneDeleted", "Deleted the control plane, its data and its secrets")
 	}
 	if r.Clients != nil {
 		r.Clients.Forget(c)

@@ -36,13 +36,14 @@ func TestClusterLifecycle(t *testing.T) {
 	ns := env.Namespace(t, "lifecycle")
 	region := env.CreateRegion(t, "lifecycle-1", ctrltest.SmallFleet(), 0)
 	cluster := ctrltest.NewCluster(ns, "demo", region.Name, 3)
+	phases := env.WatchPhases(t, cluster)
 	NewWithT(t).Expect(env.Client.Create(context.Background(), cluster)).To(Succeed())
 
 	steps := []struct {
 		name string
 		run  func(t *testing.T)
 	}{
-		{"create", func(t *testing.T) { testCreate(t, env, mgr, cluster) }},
+		{"create", func(t *testing.T) { testCreate(t, env, mgr, cluster, phases) }},
 		{"scale", func(t *testing.T) { testScale(t, env, mgr, cluster) }},
 		{"delete", func(t *testing.T) { testDelete(t, env, st, mgr, cluster) }},
 	}
@@ -54,8 +55,9 @@ func TestClusterLifecycle(t *testing.T) {
 }
 
 // testCreate: a new cluster of 3 becomes Ready with a control plane, an
-// admin kubeconfig that works, and 3 VMs registered as Ready Nodes.
-func testCreate(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *kumov1.Cluster) {
+// admin kubeconfig that works, and 3 VMs registered as Ready Nodes. While
+// its nodes come up it is Provisioning, not Scaling.
+func testCreate(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *kumov1.Cluster, phases func() []kumov1.ClusterPhase) {
 	g := ctrltest.NewWithT(t)
 	ctx := context.Background()
 
@@ -69,6 +71,7 @@ func testCreate(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster 
 		ctrltest.HaveCondition(kumov1.NodesReadyCondition, metav1.ConditionTrue, kumov1.ReadyReason),
 		ctrltest.HaveCondition(kumov1.ReadyCondition, metav1.ConditionTrue, kumov1.ReadyReason),
 	))
+	g.Expect(phases()).To(Equal([]kumov1.ClusterPhase{"", kumov1.ClusterProvisioning, kumov1.ClusterReady}))
 	g.Expect(cluster.Status.Version).To(Equal(toolchain.DefaultVersion()), "the newest patch of the minor asked for")
 	g.Expect(cluster.Status.ReadyNodes).To(BeEquivalentTo(3))
 	g.Expect(cluster.Status.DesiredNodes).To(BeEquivalentTo(3))
@@ -112,11 +115,14 @@ func testCreate(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster 
 // testScale: scaling out adds Machines and VMs; scaling in drains the
 // surplus nodes through the eviction API — waiting while a
 // PodDisruptionBudget forbids it — so that the workload ends up on the
-// remaining nodes before their VMs are deleted.
+// remaining nodes before their VMs are deleted. Either way the cluster is
+// Scaling until it is Ready again, and its events tell which nodes were
+// drained and which VMs deleted after their Machines are gone.
 func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *kumov1.Cluster) {
 	g := ctrltest.NewWithT(t)
 	ctx := context.Background()
 	tenant := env.TenantClient(g, cluster)
+	phases := env.WatchPhases(t, cluster)
 
 	setReplicas(g, env, cluster, 5)
 	g.Eventually(func(g Gomega) {
@@ -125,6 +131,7 @@ func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *
 		g.Expect(cluster.Status.Nodes).To(Equal("5/5"))
 		g.Expect(cluster.Status.ObservedGeneration).To(Equal(cluster.Generation))
 	}).Should(Succeed())
+	g.Expect(phases()).To(Equal([]kumov1.ClusterPhase{kumov1.ClusterReady, kumov1.ClusterScaling, kumov1.ClusterReady}))
 	g.Expect(env.Machines(g, cluster)).To(HaveLen(5))
 	g.Expect(ctrltest.Servers(g, mgr.Sim, cluster.Spec.Region, cluster)).To(HaveLen(5))
 
@@ -139,6 +146,12 @@ func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *
 	}).Should(Succeed())
 	// Scale-in removes the newest machines; the test needs a pod on one.
 	victims := sets.New("demo-default-2", "demo-default-3", "demo-default-4")
+	victimVMs := map[string]kumov1.Machine{}
+	for _, m := range env.Machines(g, cluster) {
+		if victims.Has(m.Name) {
+			victimVMs[m.Name] = m
+		}
+	}
 	blocked := sets.New[string]()
 	for _, p := range before {
 		if victims.Has(p.Spec.NodeName) {
@@ -224,15 +237,64 @@ func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *
 		g.Expect(cluster.Status.Phase).To(Equal(kumov1.ClusterReady))
 		g.Expect(cluster.Status.Nodes).To(Equal("2/2"))
 	}).Should(Succeed())
+	g.Expect(phases()).To(Equal([]kumov1.ClusterPhase{
+		kumov1.ClusterReady, kumov1.ClusterScaling, kumov1.ClusterReady, kumov1.ClusterScaling, kumov1.ClusterReady,
+	}))
+
+	// Each removed machine's cordon, drain and VM deletion is an event of
+	// the cluster, once, though the drain waited through many requeues.
+	g.Eventually(func(g Gomega) {
+		events := removalEvents(g, env, cluster)
+		for _, name := range sets.List(victims) {
+			m := victimVMs[name]
+			g.Expect(events).To(HaveKeyWithValue("Cordoned "+name, ContainSubstring("Cordoned node "+name)))
+			g.Expect(events).To(HaveKeyWithValue("Drained "+name, ContainSubstring("Drained and removed node "+name)))
+			g.Expect(events).To(HaveKeyWithValue("VMDeleted "+name, And(
+				ContainSubstring(serverID(m.Spec.ProviderID)), ContainSubstring(m.Status.Hypervisor))))
+		}
+	}).Should(Succeed())
+}
+
+// removalEvents maps "<reason> <machine>" to the note of each event of
+// the cluster related to one of its machines, and fails on an event
+// recorded more than once.
+func removalEvents(g Gomega, env *ctrltest.Env, cluster *kumov1.Cluster) map[string]string {
+	out := map[string]string{}
+	for _, ev := range env.Events(g, cluster) {
+		if ev.Related == nil || ev.Related.Kind != "Machine" {
+			continue
+		}
+		key := ev.Reason + " " + ev.Related.Name
+		g.Expect(out).NotTo(HaveKey(key), "one event %s", key)
+		g.Expect(ev.Series).To(BeNil(), "event %s recorded once: %s", key, ev.Note)
+		out[key] = ev.Note
+	}
+	return out
+}
+
+// reasons counts the events regarding the cluster by reason.
+func reasons(g Gomega, env *ctrltest.Env, cluster *kumov1.Cluster) map[string]int {
+	out := map[string]int{}
+	for _, ev := range env.Events(g, cluster) {
+		n := int32(1)
+		if ev.Series != nil {
+			n = ev.Series.Count
+		}
+		out[ev.Reason] += int(n)
+	}
+	return out
 }
 
 // testDelete: deleting a cluster removes its machines, VMs, secrets, control
-// plane processes, files and etcd keys before the Cluster itself goes.
+// plane processes, files and etcd keys before the Cluster itself goes, and
+// records each step as an event of the cluster.
 func testDelete(t *testing.T, env *ctrltest.Env, st ctrltest.State, mgr *ctrltest.Manager, cluster *kumov1.Cluster) {
 	g := ctrltest.NewWithT(t)
 	ctx := context.Background()
 	env.Get(g, cluster)
 	uid := cluster.UID
+	last := env.Machines(g, cluster)
+	g.Expect(names(last)).To(ConsistOf("demo-default-0", "demo-default-1"))
 	clusterSecrets := func(g Gomega) []corev1.Secret {
 		var list corev1.SecretList
 		g.Expect(env.Client.List(ctx, &list, client.InNamespace(cluster.Namespace),
@@ -262,6 +324,20 @@ func testDelete(t *testing.T, env *ctrltest.Env, st ctrltest.State, mgr *ctrltes
 	g.Expect(env.EtcdKeys(g, uid)).To(BeZero())
 	_, err = os.Stat(filepath.Join(st.RuntimeDir, string(uid)))
 	g.Expect(errors.Is(err, os.ErrNotExist)).To(BeTrue(), "the control plane's files are removed: %v", err)
+
+	g.Eventually(func(g Gomega) {
+		g.Expect(reasons(g, env, cluster)).To(And(
+			HaveKeyWithValue("Deleting", 1),
+			HaveKeyWithValue("DeletingMachines", 1),
+			HaveKeyWithValue("ControlPlaneDeleted", 1),
+		))
+		events := removalEvents(g, env, cluster)
+		for _, m := range last {
+			g.Expect(events).To(HaveKeyWithValue("VMDeleted "+m.Name, And(
+				ContainSubstring(serverID(m.Spec.ProviderID)), ContainSubstring(m.Status.Hypervisor))))
+			g.Expect(events).NotTo(HaveKey("Drained "+m.Name), "a cluster being deleted drains nothing")
+		}
+	}).Should(Succeed())
 }
 
 // webDeployment is a Deployment of pause pods, which kwok "runs".

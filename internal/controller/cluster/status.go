@@ -80,15 +80,13 @@ func (r *Reconciler) updateStatus(s *scope) {
 		c.Status.Phase = kumov1.ClusterReady
 		setCondition(c, kumov1.ReadyCondition, true, kumov1.ReadyReason, nodes.Message)
 	default:
+		// Nodes come and go on a cluster that was Ready: it scales. On one
+		// being created, they are part of provisioning it.
+		reason := nodes.Reason
+		c.Status.Phase = kumov1.ClusterProvisioning
 		if wasReady {
-			c.Status.Phase = kumov1.ClusterScaling
-		} else {
-			c.Status.Phase = kumov1.ClusterProvisioning
+			c.Status.Phase, reason = kumov1.ClusterScaling, kumov1.ScalingReason
 		}
-		msg := ""
-		if nodes != nil {
-			msg = nodes.Message
-		}
-		setCondition(c, kumov1.ReadyCondition, false, nodes.Reason, msg)
+		setCondition(c, kumov1.ReadyCondition, false, reason, nodes.Message)
 	}
 }

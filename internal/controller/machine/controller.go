@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -204,7 +205,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, m *kumov1.Machine, clu
 			return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 		}
 	}
-	if err := r.deleteVMs(ctx, m); err != nil {
+	if err := r.deleteVMs(ctx, m, cluster); err != nil {
 		return ctrl.Result{}, err
 	}
 	controllerutil.RemoveFinalizer(m, Finalizer)
@@ -215,22 +216,29 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, m *kumov1.Machine, clu
 }
 
 // deleteVMs deletes the recorded VM and any VM tagged with this Machine's
-// UID (one booted before a crash kept us from recording it).
-func (r *Reconciler) deleteVMs(ctx context.Context, m *kumov1.Machine) error {
-	var errs []error
-	if m.Spec.ProviderID != "" {
-		if err := r.Provider.DeleteServer(ctx, m.Spec.Region, serverID(m.Spec.ProviderID)); cloud.IgnoreNotFound(err) != nil {
-			errs = append(errs, err)
-		}
-	}
+// UID (one booted before a crash kept us from recording it), with an
+// event for each VM that existed: a repeat finds none and says nothing.
+func (r *Reconciler) deleteVMs(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) error {
 	found, err := r.Provider.ListServers(ctx, m.Spec.Region, map[string]string{TagMachineUID: string(m.UID)})
 	if cloud.IgnoreNotFound(err) != nil {
-		errs = append(errs, err)
+		return fmt.Errorf("listing VMs of %s: %w", m.Name, err)
 	}
+	if id := serverID(m.Spec.ProviderID); m.Spec.ProviderID != "" && !slices.ContainsFunc(found, func(s cloud.Server) bool { return s.ID == id }) {
+		srv, err := r.Provider.GetServer(ctx, m.Spec.Region, id)
+		switch {
+		case err == nil:
+			found = append(found, *srv)
+		case !cloud.IsNotFound(err):
+			return fmt.Errorf("getting VM %s of %s: %w", id, m.Name, err)
+		}
+	}
+	var errs []error
 	for _, s := range found {
 		if err := r.Provider.DeleteServer(ctx, m.Spec.Region, s.ID); cloud.IgnoreNotFound(err) != nil {
 			errs = append(errs, err)
+			continue
 		}
+		r.removalEvent(m, cluster, corev1.EventTypeNormal, "VMDeleted", "Deleted VM %s of machine %s on hypervisor %s", s.ID, m.Name, s.Hypervisor)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("deleting VM of %s: %w", m.Name, err)
@@ -240,6 +248,17 @@ func (r *Reconciler) deleteVMs(ctx context.Context, m *kumov1.Machine) error {
 
 func (r *Reconciler) event(obj client.Object, typ, reason, format string, args ...any) {
 	status.Event(r.Recorder, obj, typ, reason, format, args...)
+}
+
+// removalEvent records a step of a Machine's removal regarding its Cluster,
+// related to the Machine, so that the Cluster's events still tell of it
+// once the Machine is gone; regarding the Machine if the Cluster is gone.
+func (r *Reconciler) removalEvent(m *kumov1.Machine, cluster *kumov1.Cluster, typ, reason, format string, args ...any) {
+	if cluster == nil {
+		r.event(m, typ, reason, format, args...)
+		return
+	}
+	status.RelatedEvent(r.Recorder, cluster, m, typ, reason, format, args...)
 }
 
 func setCondition(m *kumov1.Machine, typ string, ok bool, reason, msg string) {

@@ -125,7 +125,7 @@ func (r *Reconciler) drain(ctx context.Context, m *kumov1.Machine, cluster *kumo
 		if _, err := nodes.Patch(ctx, node.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 			return false, "", fmt.Errorf("cordoning node %s: %w", node.Name, err)
 		}
-		r.event(m, corev1.EventTypeNormal, "Cordoned", "Cordoned node %s", node.Name)
+		r.removalEvent(m, cluster, corev1.EventTypeNormal, "Cordoned", "Cordoned node %s to drain it", node.Name)
 	}
 	pods, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{
 		FieldSelector: fields.OneTermEqualSelector("spec.nodeName", node.Name).String(),
@@ -165,7 +165,7 @@ func (r *Reconciler) drain(ctx context.Context, m *kumov1.Machine, cluster *kumo
 	if err := nodes.Delete(ctx, node.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return false, "", fmt.Errorf("deleting node %s: %w", node.Name, err)
 	}
-	r.event(m, corev1.EventTypeNormal, "Drained", "Drained and removed node %s", node.Name)
+	r.removalEvent(m, cluster, corev1.EventTypeNormal, "Drained", "Drained and removed node %s", node.Name)
 	return true, "", nil
 }
 

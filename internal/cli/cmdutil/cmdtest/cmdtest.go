@@ -57,7 +57,8 @@ type Env struct {
 // under -short.
 //
 // objs are created as a client would create them, then their status is
-// written through the status subresource. The API server sets
+// written through the status subresource. An Event's regarding and related
+// objects that name no UID get the UIDs of the objects created before it. The API server sets
 // creationTimestamp; an object that sets it is stored with it afterwards,
 // so that ages relative to the pinned clock Now are as the object says.
 // Tests using New share the server and must not run in parallel.

@@ -21,6 +21,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -274,6 +276,11 @@ func (s *server) create(ctx context.Context, o client.Object) error {
 			return err
 		}
 	}
+	if ev, ok := obj.(*eventsv1.Event); ok {
+		if err := s.resolveUIDs(ctx, ev); err != nil {
+			return fmt.Errorf("resolving the objects of %s: %w", describe(o), err)
+		}
+	}
 	if err := s.admin.Create(ctx, obj); err != nil {
 		return fmt.Errorf("creating %s: %w", describe(o), err)
 	}
@@ -415,6 +422,37 @@ func (s *server) grant(ctx context.Context, as *identity) error {
 		if err != nil {
 			return fmt.Errorf("waiting for RBAC to allow %s %q to %s %s: %w", as.User, attrs.Verb, attrs.Resource, Namespace, err)
 		}
+	}
+	return nil
+}
+
+// resolveUIDs gives an Event's regarding and related objects that name no
+// UID the UIDs the API server gave them, when they exist: a test cannot
+// know those UIDs when it writes the Event, and kumoctl matches events to
+// objects by UID. A reference to an object that does not exist, or that
+// names a UID, is kept as it is.
+func (s *server) resolveUIDs(ctx context.Context, ev *eventsv1.Event) error {
+	refs := []*corev1.ObjectReference{&ev.Regarding}
+	if ev.Related != nil {
+		refs = append(refs, ev.Related)
+	}
+	for _, ref := range refs {
+		if ref.UID != "" || ref.Kind == "" {
+			continue
+		}
+		if ref.APIVersion == "" {
+			ref.APIVersion = kumov1.GroupVersion.String()
+		}
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(schema.FromAPIVersionAndKind(ref.APIVersion, ref.Kind))
+		err := s.admin.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, u)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		ref.UID = u.GetUID()
 	}
 	return nil
 }

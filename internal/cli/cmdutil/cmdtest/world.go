@@ -16,7 +16,8 @@ import (
 // World is a small platform for tests: three regions, a version catalog,
 // and clusters of two teams.
 //
-//	team-a/demo   Ready, tokyo-1, pools default (3 x m1.medium) and gpu (1 x g1.large), kubeconfig issued
+//	team-a/demo   Ready, tokyo-1, pools default (3 x m1.medium) and gpu (1 x g1.large), kubeconfig issued,
+//	              scaled in from 4 nodes 5h ago; events also of an earlier demo (another UID), deleted 73h ago
 //	team-a/batch  Provisioning, osaka-1, pool default (5 x m1.xlarge), no kubeconfig yet
 //	team-b/web    Ready, tokyo-1, pool default (2 x m1.small)
 //
@@ -64,6 +65,12 @@ func World() []client.Object {
 		event(demo, "Cluster", "demo", "Normal", "Provisioning", "creating control plane", 72*time.Hour),
 		event(demo, "Cluster", "demo", "Normal", "Ready", "cluster is ready", 70*time.Hour),
 		event(demo, "Machine", "demo-gpu-4hj6t", "Normal", "Created", "created server on hv-02", 70*time.Hour+time.Minute),
+		event(demo, "Cluster", "demo", "Normal", "ScalingDown", "Pool default: 4 -> 3 nodes (draining demo-default-q8w2z)", 5*time.Hour+time.Minute),
+		removalEvent(demo, "demo-default-q8w2z", "Cordoned", "Cordoned node demo-default-q8w2z to drain it", 5*time.Hour),
+		removalEvent(demo, "demo-default-q8w2z", "Drained", "Drained and removed node demo-default-q8w2z", 5*time.Hour-time.Minute),
+		removalEvent(demo, "demo-default-q8w2z", "VMDeleted", "Deleted VM 3c1d of machine demo-default-q8w2z on hypervisor hv-04", 5*time.Hour-time.Minute),
+		earlierEvent(demo, "Cluster", "demo", "VMDeleted", "Deleted VM 9a1f of machine demo-default-0 on hypervisor hv-09", 73*time.Hour),
+		earlierEvent(demo, "Machine", "demo-default-7xk2p", "VMCreated", "Created VM 77e0 on hv-09", 74*time.Hour),
 		&corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: "demo-kubeconfig", Labels: map[string]string{kumov1.ClusterNameLabel: "demo"}},
 			Data:       map[string][]byte{"value": TenantKubeconfig("demo", "https://10.20.0.7:6443")},
@@ -148,12 +155,32 @@ func machine(cl *kumov1.Cluster, pool, name, hypervisor, address string) *kumov1
 	}
 }
 
+// event is an event regarding an object of World, whose UID cmdtest fills
+// in when it creates the event.
 func event(cl *kumov1.Cluster, kind, name, typ, reason, note string, age time.Duration) *eventsv1.Event {
 	return &eventsv1.Event{
 		ObjectMeta: metav1.ObjectMeta{Namespace: cl.Namespace, Name: name + "." + strings.ToLower(reason)},
 		EventTime:  metav1.NewMicroTime(Now.Add(-age)),
-		Regarding:  corev1.ObjectReference{Kind: kind, Namespace: cl.Namespace, Name: name},
+		Regarding:  corev1.ObjectReference{APIVersion: kumov1.GroupVersion.String(), Kind: kind, Namespace: cl.Namespace, Name: name},
 		Type:       typ, Reason: reason, Note: note,
 		ReportingController: "kumo.dev/cluster-controller", ReportingInstance: "kumo", Action: reason,
 	}
+}
+
+// removalEvent is an event of the removal of a Machine that is gone:
+// regarding its cluster, related to the Machine.
+func removalEvent(cl *kumov1.Cluster, machine, reason, note string, age time.Duration) *eventsv1.Event {
+	e := event(cl, "Cluster", cl.Name, "Normal", reason, note, age)
+	e.Name = machine + "." + strings.ToLower(reason)
+	e.Related = &corev1.ObjectReference{APIVersion: kumov1.GroupVersion.String(), Kind: "Machine", Namespace: cl.Namespace, Name: machine, UID: "8d2f6a51-0000-4000-8000-00000000q8w2"}
+	return e
+}
+
+// earlierEvent is an event regarding an earlier object of the same kind
+// and name, since deleted: another UID.
+func earlierEvent(cl *kumov1.Cluster, kind, name, reason, note string, age time.Duration) *eventsv1.Event {
+	e := event(cl, kind, name, "Normal", reason, note, age)
+	e.Name = "earlier-" + e.Name
+	e.Regarding.UID = "0e4b7f3c-0000-4000-8000-0000000dead0"
+	return e
 }

@@ -15,7 +15,8 @@ func NewCmdCluster(f *cmdutil.Factory) *cobra.Command {
 		Short:   "Create, list, inspect, scale and delete your team's clusters",
 		Long: `A cluster is a Kubernetes control plane run by the platform plus node pools of
 VMs in one region. Your team's clusters live in your team's namespace.`,
-		Example: `  kumoctl cluster create demo --version 1.36 --region tokyo-1 --nodes 3 --wait
+		Example: `  kumoctl cluster create demo --wait
+  kumoctl cluster create batch --version 1.36 --region tokyo-1 --nodes 5 --wait
   kumoctl cluster list
   kumoctl cluster describe demo
   kumoctl cluster scale demo --nodes 5 --wait

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,17 +32,27 @@ type CreateOptions struct {
 func NewCmdCreate(f *cmdutil.Factory, runF func(context.Context, *CreateOptions) error) *cobra.Command {
 	o := &CreateOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "create NAME --version VERSION --region REGION [--nodes N]",
+		Use:   "create NAME [--version VERSION] [--region REGION] [--nodes N]",
 		Short: "Create a cluster",
 		Long: `Create a Kubernetes cluster in your team's namespace: a control plane run by
 the platform and one node pool of --nodes VMs of --flavor in --region.
+
+Without --version the cluster gets the platform's default version (the one
+the platform team marked, else the newest Supported one; see "kumoctl
+versions"). Without --region it runs in the platform's default region (the
+one the platform team marked, else the region with the most free vCPUs that
+has room for it; see "kumoctl regions"). The "created" line says what was
+chosen.
 
 The version, region, flavor and free capacity are checked before anything is
 created, so a refused command leaves nothing behind. Without --wait the
 command returns at once; follow progress with "kumoctl cluster describe".
 Creating a cluster that already exists with the same spec succeeds and
 changes nothing.`,
-		Example: `  # three nodes on Kubernetes 1.36 in tokyo-1, waiting until Ready
+		Example: `  # the default version and region, three nodes
+  kumoctl cluster create demo
+
+  # three nodes on Kubernetes 1.36 in tokyo-1, waiting until Ready
   kumoctl cluster create demo --version 1.36 --region tokyo-1 --nodes 3 --wait
 
   # bigger nodes, in another team's namespace
@@ -62,10 +71,10 @@ changes nothing.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Version, "version", "", "Kubernetes version, e.g. 1.36 (required; see: kumoctl versions)")
-	fl.StringVar(&o.Region, "region", "", "region to run in (required; see: kumoctl regions)")
-	fl.Int32Var(&o.Nodes, "nodes", 3, "number of worker nodes")
-	fl.StringVar(&o.Flavor, "flavor", "m1.medium", "VM size of the nodes (see: kumoctl regions -o wide)")
+	fl.StringVar(&o.Version, "version", "", "Kubernetes version, e.g. 1.36 (default: the platform's default; see: kumoctl versions)")
+	fl.StringVar(&o.Region, "region", "", "region to run in (default: the platform's default region; see: kumoctl regions)")
+	fl.Int32Var(&o.Nodes, "nodes", cmdutil.DefaultNodes, "number of worker nodes")
+	fl.StringVar(&o.Flavor, "flavor", cmdutil.DefaultFlavor, "VM size of the nodes (see: kumoctl regions -o wide)")
 	fl.StringVar(&o.Pool, "pool", "default", "name of the node pool")
 	cmdutil.AddWaitFlags(cmd, &o.WaitOptions, 10*time.Minute)
 	cmdutil.AddOutputFlag(cmd, &o.Output, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
@@ -75,16 +84,6 @@ changes nothing.`,
 }
 
 func (o *CreateOptions) validate() error {
-	var missing []string
-	if o.Version == "" {
-		missing = append(missing, "--version")
-	}
-	if o.Region == "" {
-		missing = append(missing, "--region")
-	}
-	if len(missing) > 0 {
-		return cmdutil.UsageError("missing %s (see `kumoctl versions` and `kumoctl regions`)", strings.Join(missing, " and "))
-	}
 	if err := cmdutil.ValidateName("cluster", o.Name, 40); err != nil {
 		return err
 	}
@@ -106,11 +105,19 @@ func createRun(ctx context.Context, o *CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	version, err := cmdutil.ResolveVersion(ctx, c, o.Version)
+	version, versionNote, err := o.version(ctx, c)
 	if err != nil {
 		return err
 	}
-	if err := cmdutil.CheckCapacity(ctx, c, o.Region, o.Flavor, o.Nodes); err != nil {
+	region, regionNote := o.Region, ""
+	if region == "" {
+		var why string
+		if region, why, err = cmdutil.DefaultRegion(ctx, c, o.Flavor, o.Nodes); err != nil {
+			return err
+		}
+		regionNote = " (" + why + ")"
+	}
+	if err := cmdutil.CheckCapacity(ctx, c, region, o.Flavor, o.Nodes); err != nil {
 		return err
 	}
 	want := &kumov1.Cluster{
@@ -118,7 +125,7 @@ func createRun(ctx context.Context, o *CreateOptions) error {
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: o.Name},
 		Spec: kumov1.ClusterSpec{
 			Version:   version,
-			Region:    o.Region,
+			Region:    region,
 			NodePools: []kumov1.NodePool{{Name: o.Pool, Replicas: o.Nodes, Flavor: o.Flavor}},
 		},
 	}
@@ -130,16 +137,20 @@ func createRun(ctx context.Context, o *CreateOptions) error {
 		if gerr != nil {
 			return gerr
 		}
-		if !sameSpec(existing, want) {
-			return cmdutil.Exit(cmdutil.ExitError, "cluster %q already exists in %q with a different spec; change it with `kumoctl cluster scale` or pick another name", o.Name, ns)
+		if !o.sameSpec(existing, want) {
+			hint := "pick another name"
+			if cmdutil.MayChangeClusters(ctx, c, ns) {
+				hint = "change it with `kumoctl cluster scale` or " + hint
+			}
+			return cmdutil.Exit(cmdutil.ExitError, "cluster %q already exists in %q with a different spec; %s", o.Name, ns, hint)
 		}
 		cluster = existing
 		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Cluster %s already exists in %s (unchanged)\n", o.Name, ns)
 	case err != nil:
 		return cmdutil.APIError(err, "create cluster "+o.Name, ns)
 	default:
-		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Cluster %s created in %s: Kubernetes %s, %d x %s in %s\n",
-			o.Name, ns, version, o.Nodes, o.Flavor, o.Region)
+		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Cluster %s created in %s: Kubernetes %s%s, %d x %s in %s%s\n",
+			o.Name, ns, version, versionNote, o.Nodes, o.Flavor, region, regionNote)
 	}
 	if o.Wait {
 		if err := cmdutil.WaitForCluster(ctx, o.f, c, ns, o.Name, o.Timeout, cmdutil.ClusterReady); err != nil {
@@ -152,9 +163,23 @@ func createRun(ctx context.Context, o *CreateOptions) error {
 	return printCluster(o.f, o.Output, cluster)
 }
 
-// sameSpec: what the user can set on create matches.
-func sameSpec(existing, want *kumov1.Cluster) bool {
-	return existing.Spec.Version == want.Spec.Version && existing.Spec.Region == want.Spec.Region &&
+// version is the version the cluster spec carries, and a note when it is
+// the platform's default rather than --version.
+func (o *CreateOptions) version(ctx context.Context, c client.Client) (string, string, error) {
+	if o.Version != "" {
+		v, err := cmdutil.ResolveVersion(ctx, c, o.Version)
+		return v, "", err
+	}
+	v, err := cmdutil.DefaultVersion(ctx, c)
+	return v, " (default)", err
+}
+
+// sameSpec: what the user set on create matches. A version or region left
+// to the platform's default matches whatever the cluster got: the default
+// may have changed since.
+func (o *CreateOptions) sameSpec(existing, want *kumov1.Cluster) bool {
+	return (o.Version == "" || existing.Spec.Version == want.Spec.Version) &&
+		(o.Region == "" || existing.Spec.Region == want.Spec.Region) &&
 		equality.Semantic.DeepEqual(existing.Spec.NodePools, want.Spec.NodePools)
 }
 

@@ -7,17 +7,15 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil/cmdtest"
 )
 
 // defaultWait is what --wait and --timeout give when not set.
 var defaultWait = cmdutil.WaitOptions{Timeout: 10 * time.Minute}
-
-// requiredFlagBug: cobra reports a missing MarkFlagRequired flag with a
-// plain error, so kumoctl exits 1 instead of 2. Fixing it takes a change
-// in cmdutil.CodeOf or kumoctl's root (see the cases marked pending).
 
 func TestNewCmdCreate(t *testing.T) {
 	required := []string{"--version", "1.36", "--region", "tokyo-1"}
@@ -28,6 +26,10 @@ func TestNewCmdCreate(t *testing.T) {
 		err  string         // part of the error when refused
 	}{
 		"defaults": {
+			args: []string{"demo"},
+			want: &CreateOptions{Name: "demo", Nodes: 3, Flavor: "m1.medium", Pool: "default", Output: "table", WaitOptions: defaultWait},
+		},
+		"version and region": {
 			args: append([]string{"demo"}, required...),
 			want: &CreateOptions{Name: "demo", Version: "1.36", Region: "tokyo-1", Nodes: 3, Flavor: "m1.medium", Pool: "default", Output: "table", WaitOptions: defaultWait},
 		},
@@ -37,8 +39,6 @@ func TestNewCmdCreate(t *testing.T) {
 				WaitOptions: cmdutil.WaitOptions{Wait: true, Timeout: 20 * time.Minute}},
 		},
 		"-o name":            {args: append([]string{"demo", "-o", "name"}, required...), want: &CreateOptions{Name: "demo", Version: "1.36", Region: "tokyo-1", Nodes: 3, Flavor: "m1.medium", Pool: "default", Output: "name", WaitOptions: defaultWait}},
-		"--version required": {args: []string{"demo", "--region", "tokyo-1"}, code: cmdutil.ExitUsage, err: "missing --version"},
-		"--region required":  {args: []string{"demo", "--version", "1.36"}, code: cmdutil.ExitUsage, err: "missing --region"},
 		"name required":      {args: required, code: cmdutil.ExitUsage, err: "missing NAME"},
 		"one name":           {args: append([]string{"a", "b"}, required...), code: cmdutil.ExitUsage, err: `too many arguments ["b"]`},
 		"invalid name":       {args: append([]string{"Demo"}, required...), code: cmdutil.ExitUsage, err: `invalid cluster name "Demo"`},
@@ -68,4 +68,98 @@ func TestNewCmdCreate(t *testing.T) {
 			g.Expect(got).To(Equal(tc.want))
 		})
 	}
+}
+
+// markDefault marks a KubernetesRelease or Region of the env as the
+// default, as an operator does.
+func markDefault(t *testing.T, env *cmdtest.Env, obj client.Object, name string) {
+	t.Helper()
+	c := env.Client()
+	if err := c.Get(context.Background(), client.ObjectKey{Name: name}, obj); err != nil {
+		t.Fatal(err)
+	}
+	switch o := obj.(type) {
+	case *kumov1.KubernetesRelease:
+		o.Spec.Default = true
+	case *kumov1.Region:
+		o.Spec.Default = true
+	}
+	if err := c.Update(context.Background(), obj); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCreateRun(t *testing.T) {
+	defaults := CreateOptions{Name: "web", Nodes: 3, Flavor: "m1.medium", Pool: "default", Output: cmdutil.OutputName}
+	with := func(mutate func(*CreateOptions)) CreateOptions {
+		o := defaults
+		mutate(&o)
+		return o
+	}
+	tests := map[string]struct {
+		opts    CreateOptions // the command's inputs, without f
+		marked  bool          // the operator marked release 1.35.5 and region nagoya-1 as the defaults
+		code    int           // the exit code
+		stderr  string        // what is said (or the error)
+		version string        // the cluster's spec.version
+		region  string        // the cluster's spec.region
+	}{
+		"the newest Supported version, the region with the most free vCPUs": {
+			opts:    defaults,
+			stderr:  "Cluster web created in team-a: Kubernetes 1.36 (default), 3 x m1.medium in tokyo-1 (default: most free vCPUs)\n",
+			version: "1.36", region: "tokyo-1",
+		},
+		"the version and region the operator marked": {
+			opts: defaults, marked: true,
+			stderr:  "Cluster web created in team-a: Kubernetes 1.35 (default), 3 x m1.medium in nagoya-1 (default region)\n",
+			version: "1.35", region: "nagoya-1",
+		},
+		"flags win": {
+			opts: with(func(o *CreateOptions) { o.Version, o.Region = "1.36.2", "tokyo-1" }), marked: true,
+			stderr:  "Cluster web created in team-a: Kubernetes 1.36.2, 3 x m1.medium in tokyo-1\n",
+			version: "1.36.2", region: "tokyo-1",
+		},
+		"no region has room": {
+			opts: with(func(o *CreateOptions) { o.Nodes, o.Flavor = 5, "m1.xlarge" }),
+			code: cmdutil.ExitFailed, stderr: "no region has room for 5 x m1.xlarge",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			env := cmdtest.New(t, cmdtest.World()...)
+			if tc.marked {
+				markDefault(t, env, &kumov1.KubernetesRelease{}, "v1.35.5")
+				markDefault(t, env, &kumov1.Region{}, "nagoya-1")
+			}
+			o := tc.opts
+			o.f = env.F
+			err := createRun(context.Background(), &o)
+			g.Expect(cmdutil.CodeOf(err)).To(Equal(tc.code), "error: %v", err)
+			if err != nil {
+				g.Expect(err.Error()).To(ContainSubstring(tc.stderr))
+				return
+			}
+			g.Expect(env.ErrOut.String()).To(Equal(tc.stderr))
+			g.Expect(env.Out.String()).To(Equal("cluster/web\n"))
+			var cl kumov1.Cluster
+			g.Expect(env.Client().Get(context.Background(), client.ObjectKey{Namespace: cmdtest.Namespace, Name: "web"}, &cl)).To(Succeed())
+			g.Expect(cl.Spec.Version).To(Equal(tc.version))
+			g.Expect(cl.Spec.Region).To(Equal(tc.region))
+			g.Expect(cl.Spec.NodePools).To(Equal([]kumov1.NodePool{{Name: "default", Replicas: 3, Flavor: "m1.medium"}}))
+		})
+	}
+
+	t.Run("again with defaults that changed since is unchanged", func(t *testing.T) {
+		g := NewWithT(t)
+		env := cmdtest.New(t, cmdtest.World()...)
+		o := defaults
+		o.f = env.F
+		g.Expect(createRun(context.Background(), &o)).To(Succeed())
+		markDefault(t, env, &kumov1.KubernetesRelease{}, "v1.35.5")
+		markDefault(t, env, &kumov1.Region{}, "nagoya-1")
+		env.ErrOut.Reset()
+		g.Expect(createRun(context.Background(), &o)).To(Succeed())
+		g.Expect(env.ErrOut.String()).To(Equal("Cluster web already exists in team-a (unchanged)\n"))
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
@@ -30,8 +31,10 @@ func NewCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Short: "Show a cluster in detail: conditions, node pools, machines, recent events",
 		Long: `Show everything about one cluster: its phase and versions, the state of its
 control plane and nodes (conditions with their reasons), each node pool,
-each machine (VM) with its hypervisor, and the most recent events. When
-something is stuck, the conditions and events say why.`,
+each machine (VM) with its hypervisor, and the most recent events of the
+cluster and its machines, also of machines since removed (which nodes were
+drained, which VMs deleted). When something is stuck, the conditions and
+events say why.`,
 		Example:           `  kumoctl cluster describe demo`,
 		Args:              cmdutil.ExactArgs(1, "NAME"),
 		ValidArgsFunction: cmdutil.CompleteClusterName(f),
@@ -66,10 +69,13 @@ func describeRun(ctx context.Context, o *DescribeOptions) error {
 	var events eventsv1.EventList
 	// Events are best effort: a tenant without read access still gets the rest.
 	_ = c.List(ctx, &events, client.InNamespace(ns))
-	return describe(o.f.IOStreams.Out, o.f, cl, machines.Items, events.Items)
+	kubeconfigHint := cl.Status.KubeconfigSecret != "" && cmdutil.MayReadKubeconfigs(ctx, c, ns)
+	return describe(o.f.IOStreams.Out, o.f, cl, machines.Items, events.Items, kubeconfigHint)
 }
 
-func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []kumov1.Machine, events []eventsv1.Event) error {
+// describe writes the description; kubeconfigHint says the reader may
+// fetch the cluster's kubeconfig.
+func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []kumov1.Machine, events []eventsv1.Event, kubeconfigHint bool) error {
 	now := f.Now()
 	p := func(format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
 	p("Name:        %s\n", cl.Name)
@@ -80,8 +86,11 @@ func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []ku
 	if e := cl.Spec.ControlPlane.Endpoint; e != nil {
 		p("Endpoint:    https://%s:%d\n", e.Host, e.Port)
 	}
-	if cl.Status.KubeconfigSecret != "" {
+	switch {
+	case kubeconfigHint:
 		p("Kubeconfig:  secret %s (`kumoctl kubeconfig %s`)\n", cl.Status.KubeconfigSecret, cl.Name)
+	case cl.Status.KubeconfigSecret != "":
+		p("Kubeconfig:  secret %s\n", cl.Status.KubeconfigSecret)
 	}
 	p("Nodes:       %d/%d ready\n", cl.Status.ReadyNodes, cl.DesiredReplicas())
 	p("Created:     %s ago\n", cmdutil.Age(now, cl.CreationTimestamp))
@@ -125,27 +134,41 @@ func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []ku
 	}
 
 	p("\nEvents:\n")
-	related := map[string]bool{"Cluster/" + cl.Name: true}
-	for _, m := range machines {
-		related["Machine/"+m.Name] = true
-	}
-	var mine []eventsv1.Event
-	for _, e := range events {
-		if related[e.Regarding.Kind+"/"+e.Regarding.Name] {
-			mine = append(mine, e)
-		}
-	}
-	sort.Slice(mine, func(i, j int) bool { return eventTime(mine[i]).Before(eventTime(mine[j])) })
-	if len(mine) > 15 {
-		mine = mine[len(mine)-15:]
-	}
+	mine := ownEvents(cl, machines, events)
 	if len(mine) == 0 {
 		p("  <none>\n")
 		return nil
 	}
 	t = cmdutil.NewTable(indent(w), "AGE", "TYPE", "REASON", "OBJECT", "MESSAGE")
 	for _, e := range mine {
-		t.Row(cmdutil.Age(now, metav1Time(eventTime(e))), e.Type, e.Reason, strings.ToLower(e.Regarding.Kind)+"/"+e.Regarding.Name, e.Note)
+		// An event of the cluster about one of its machines names the machine.
+		about := e.Regarding
+		if e.Related != nil {
+			about = *e.Related
+		}
+		t.Row(cmdutil.Age(now, metav1Time(eventTime(e))), e.Type, e.Reason, strings.ToLower(about.Kind)+"/"+about.Name, e.Note)
 	}
 	return t.Flush()
+}
+
+// ownEvents picks, oldest first and at most the last 15, the events
+// regarding the cluster or one of its current machines, by UID: a cluster
+// or machine of the same name deleted before has another UID. The events
+// of a machine's removal regard the cluster, so they stay after it is gone.
+func ownEvents(cl *kumov1.Cluster, machines []kumov1.Machine, events []eventsv1.Event) []eventsv1.Event {
+	uids := map[types.UID]bool{cl.UID: true}
+	for _, m := range machines {
+		uids[m.UID] = true
+	}
+	var mine []eventsv1.Event
+	for _, e := range events {
+		if e.Regarding.UID != "" && uids[e.Regarding.UID] {
+			mine = append(mine, e)
+		}
+	}
+	sort.SliceStable(mine, func(i, j int) bool { return eventTime(mine[i]).Before(eventTime(mine[j])) })
+	if len(mine) > 15 {
+		mine = mine[len(mine)-15:]
+	}
+	return mine
 }

@@ -2,10 +2,13 @@ package cluster
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
 
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil/cmdtest"
 )
@@ -40,4 +43,41 @@ func TestNewCmdDescribe(t *testing.T) {
 			g.Expect(got).To(Equal(tc.want))
 		})
 	}
+}
+
+// TestDescribeKubeconfigHint: the kubeconfig command is suggested only to
+// who may read the cluster's kubeconfig.
+func TestDescribeKubeconfigHint(t *testing.T) {
+	read := rbacv1.PolicyRule{APIGroups: []string{kumov1.GroupVersion.Group}, Resources: []string{"clusters", "machines"}, Verbs: []string{"get", "list"}}
+	secrets := rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}}
+	tests := map[string]struct {
+		rules []rbacv1.PolicyRule // what the caller may do in team-a
+		want  string              // the Kubeconfig line
+	}{
+		"who may read it":     {rules: []rbacv1.PolicyRule{read, secrets}, want: "Kubeconfig:  secret demo-kubeconfig (`kumoctl kubeconfig demo`)\n"},
+		"who may not read it": {rules: []rbacv1.PolicyRule{read}, want: "Kubeconfig:  secret demo-kubeconfig\n"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			env := cmdtest.New(t, cmdtest.World()...).As("carol", tc.rules...)
+			g.Expect(describeRun(context.Background(), &DescribeOptions{f: env.F, Name: "demo"})).To(Succeed())
+			g.Expect(env.Out.String()).To(ContainSubstring("\nKubeconfig:"))
+			g.Expect(env.Out.String()).To(ContainSubstring("\n" + tc.want))
+		})
+	}
+}
+
+// TestDescribeEvents: describe shows the events of this cluster and of its
+// current machines, matched by UID, with those of removed machines (which
+// regard the cluster); not those of an earlier cluster or machine of the
+// same name.
+func TestDescribeEvents(t *testing.T) {
+	g := NewWithT(t)
+	env := cmdtest.New(t, cmdtest.World()...)
+	g.Expect(describeRun(context.Background(), &DescribeOptions{f: env.F, Name: "demo"})).To(Succeed())
+	_, events, _ := strings.Cut(env.Out.String(), "\nEvents:\n")
+	g.Expect(events).To(ContainSubstring("Created        machine/demo-gpu-4hj6t       created server on hv-02"))
+	g.Expect(events).To(ContainSubstring("VMDeleted      machine/demo-default-q8w2z   Deleted VM 3c1d"), "a removed machine's events stay with the cluster")
+	g.Expect(events).NotTo(ContainSubstring("hv-09"), "the earlier demo's events are not this one's")
 }

@@ -86,12 +86,7 @@ func listRun(ctx context.Context, o *ListOptions) error {
 		return nil
 	}
 	if len(items) == 0 {
-		where := fmt.Sprintf("namespace %q", ns)
-		if o.AllNamespaces {
-			where = "any namespace you may read"
-		}
-		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "No clusters in %s. Create one with `kumoctl cluster create`.\n", where)
-		return nil
+		return sayNoClusters(ctx, o, c, ns)
 	}
 	return printClusterTable(o.f, items, o.AllNamespaces, o.Output == cmdutil.OutputWide)
 }
@@ -129,4 +124,23 @@ func printClusterTable(f *cmdutil.Factory, items []kumov1.Cluster, withNamespace
 		t.Row(row...)
 	}
 	return t.Flush()
+}
+
+// sayNoClusters says there are none, and how to create one if the caller
+// may create clusters in their namespace.
+func sayNoClusters(ctx context.Context, o *ListOptions, c client.Client, ns string) error {
+	where := fmt.Sprintf("namespace %q", ns)
+	if o.AllNamespaces {
+		where = "any namespace you may read"
+		var err error
+		if ns, err = o.f.Namespace(); err != nil {
+			return err
+		}
+	}
+	msg := fmt.Sprintf("No clusters in %s.", where)
+	if cmdutil.MayCreateClusters(ctx, c, ns) {
+		msg += " Create one with `kumoctl cluster create NAME`."
+	}
+	_, _ = fmt.Fprintln(o.f.IOStreams.ErrOut, msg)
+	return nil
 }

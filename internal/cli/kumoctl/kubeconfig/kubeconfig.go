@@ -38,7 +38,8 @@ or --kubeconfig; with --file, that file) as context, cluster and user
 kumo-<namespace>-<name>, so the kubeconfigs of several clusters live side by
 side with the one kumoctl itself uses. Merging again replaces those entries
 and leaves everything else alone. --use also makes it the current context,
-like "kumoctl use".`,
+like "kumoctl use" ("kumoctl use -" goes back). "kumoctl cluster delete"
+removes the entries again.`,
 		Example: `  # merge and switch to it, then use kubectl
   kumoctl kubeconfig demo --merge --use
   kubectl get nodes

@@ -54,7 +54,8 @@ func fetchKubeconfig(ctx context.Context, f *cmdutil.Factory, name string) (name
 // merge copies the current context of the tenant kubeconfig data, with
 // its cluster and user, into the kubeconfig files of access, all three
 // named name, replacing earlier entries of that name. With use, name
-// becomes the current context. It returns the file that holds the context.
+// becomes the current context (and the one it replaces the previous
+// context). It returns the file that holds the context.
 func merge(access clientcmd.ConfigAccess, data []byte, name string, rec cmdutil.TenantContext, use bool) (string, error) {
 	tenantCfg, err := clientcmd.Load(data)
 	if err != nil {
@@ -68,7 +69,7 @@ func merge(access clientcmd.ConfigAccess, data []byte, name string, rec cmdutil.
 		return "", err
 	}
 	if use {
-		cfg.CurrentContext = name
+		cmdutil.UseContext(cfg, name)
 	}
 	file := cfg.Contexts[name].LocationOfOrigin
 	if file == "" {

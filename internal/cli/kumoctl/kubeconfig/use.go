@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
 )
@@ -22,15 +23,22 @@ type UseOptions struct {
 func NewCmdUse(f *cmdutil.Factory, runF func(context.Context, *UseOptions) error) *cobra.Command {
 	o := &UseOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "use NAME",
+		Use:   "use NAME | -",
 		Short: "Switch kubectl to a cluster",
 		Long: `Make a cluster the current context of your kubeconfig, so that kubectl talks
 to it. The context is kumo-<namespace>-<name>; when your kubeconfig does not
 have it yet, the cluster's kubeconfig is merged first, as with
 "kumoctl kubeconfig NAME --merge --use". Switching needs no access to the
-management API once the context is merged.`,
+management API once the context is merged.
+
+kumoctl remembers the context that was current before it switched (in your
+kubeconfig's preferences): "kumoctl use -" goes back to it, and deleting the
+cluster of the current context with "kumoctl cluster delete" does too.`,
 		Example: `  kumoctl use demo
   kubectl get nodes
+
+  # back to the context before
+  kumoctl use -
 
   # another team's cluster
   kumoctl use batch -n team-b`,
@@ -49,6 +57,9 @@ management API once the context is merged.`,
 }
 
 func useRun(ctx context.Context, o *UseOptions) error {
+	if o.Name == "-" {
+		return usePrevious(o.f)
+	}
 	ns, err := o.f.Namespace()
 	if err != nil {
 		return err
@@ -65,12 +76,7 @@ func useRun(ctx context.Context, o *UseOptions) error {
 			_, _ = fmt.Fprintf(errOut, "Already using context %s\n", name)
 			return nil
 		}
-		cfg.CurrentContext = name
-		if err := clientcmd.ModifyConfig(access, *cfg, true); err != nil {
-			return fmt.Errorf("writing your kubeconfig: %w", err)
-		}
-		_, _ = fmt.Fprintf(errOut, "Switched to context %s\n", name)
-		return nil
+		return switchTo(o.f, access, cfg, name)
 	}
 	ns, data, err := fetchKubeconfig(ctx, o.f, o.Name)
 	if err != nil {
@@ -81,5 +87,33 @@ func useRun(ctx context.Context, o *UseOptions) error {
 		return err
 	}
 	_, _ = fmt.Fprintf(errOut, "Merged context %s into %s; switched to it\n", name, file)
+	return nil
+}
+
+// usePrevious switches back to the context that was current before the
+// last switch kumoctl made.
+func usePrevious(f *cmdutil.Factory) error {
+	access := f.KubeconfigAccess()
+	cfg, err := access.GetStartingConfig()
+	if err != nil {
+		return fmt.Errorf("reading your kubeconfig: %w", err)
+	}
+	prev := cmdutil.PreviousContext(cfg)
+	if prev == "" {
+		return cmdutil.Exit(cmdutil.ExitError, "no previous context to go back to: kumoctl records one when it switches contexts")
+	}
+	if _, ok := cfg.Contexts[prev]; !ok {
+		return cmdutil.Exit(cmdutil.ExitNotFound, "the previous context %s is no longer in your kubeconfig", prev)
+	}
+	return switchTo(f, access, cfg, prev)
+}
+
+// switchTo makes name, a context of cfg, the current one and says so.
+func switchTo(f *cmdutil.Factory, access clientcmd.ConfigAccess, cfg *clientcmdapi.Config, name string) error {
+	cmdutil.UseContext(cfg, name)
+	if err := clientcmd.ModifyConfig(access, *cfg, true); err != nil {
+		return fmt.Errorf("writing your kubeconfig: %w", err)
+	}
+	_, _ = fmt.Fprintf(f.IOStreams.ErrOut, "Switched to context %s\n", name)
 	return nil
 }

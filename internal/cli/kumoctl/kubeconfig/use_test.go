@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
@@ -20,6 +21,7 @@ func TestNewCmdUse(t *testing.T) {
 		err  string      // part of the error when refused
 	}{
 		"use":                   {args: []string{"demo"}, want: &UseOptions{Name: "demo"}},
+		"back":                  {args: []string{"-"}, want: &UseOptions{Name: "-"}},
 		"--context is recorded": {args: []string{"demo", "--context=mgmt"}, want: &UseOptions{Name: "demo", Context: "mgmt"}},
 		"name is required":      {code: cmdutil.ExitUsage, err: "missing NAME; usage: kumoctl use NAME"},
 		"one cluster":           {args: []string{"demo", "web"}, code: cmdutil.ExitUsage, err: "too many arguments"},
@@ -101,6 +103,65 @@ func TestUseRun(t *testing.T) {
 		tc, _ := cmdutil.GetTenantContext(load(t, env.Kubeconfig).Contexts[name])
 		g.Expect(tc.ManagementContext).To(Equal("kumo-admin"))
 	})
+
+	t.Run("- goes back to the context before, and back again", func(t *testing.T) {
+		g := NewWithT(t)
+		env := cmdtest.New(t, cmdtest.World()...)
+		writeManagementKubeconfig(t, env.Kubeconfig)
+		g.Expect(kubeconfigRun(context.Background(), &KubeconfigOptions{f: env.F, Name: "demo", Use: true, Merge: true})).To(Succeed())
+		env.ErrOut.Reset()
+		env.F.Client = func() (client.Client, error) { return nil, errors.New("the management API must not be needed") }
+
+		g.Expect(useRun(context.Background(), &UseOptions{f: env.F, Name: "-"})).To(Succeed())
+		cfg := load(t, env.Kubeconfig)
+		g.Expect(cfg.CurrentContext).To(Equal("mgmt"))
+		g.Expect(cmdutil.PreviousContext(cfg)).To(Equal(name))
+		g.Expect(env.ErrOut.String()).To(Equal("Switched to context mgmt\n"))
+
+		g.Expect(useRun(context.Background(), &UseOptions{f: env.F, Name: "-"})).To(Succeed())
+		cfg = load(t, env.Kubeconfig)
+		g.Expect(cfg.CurrentContext).To(Equal(name))
+		g.Expect(cmdutil.PreviousContext(cfg)).To(Equal("mgmt"))
+	})
+
+	t.Run("switching records the context it leaves", func(t *testing.T) {
+		g := NewWithT(t)
+		env := cmdtest.New(t, append(cmdtest.World(), readyCluster("dev", "https://10.20.0.8:6443")...)...)
+		writeManagementKubeconfig(t, env.Kubeconfig)
+		g.Expect(useRun(context.Background(), &UseOptions{f: env.F, Name: "demo"})).To(Succeed())
+		g.Expect(cmdutil.PreviousContext(load(t, env.Kubeconfig))).To(Equal("mgmt"))
+		g.Expect(useRun(context.Background(), &UseOptions{f: env.F, Name: "dev"})).To(Succeed())
+		g.Expect(cmdutil.PreviousContext(load(t, env.Kubeconfig))).To(Equal(name))
+		g.Expect(useRun(context.Background(), &UseOptions{f: env.F, Name: "dev"})).To(Succeed())
+		g.Expect(cmdutil.PreviousContext(load(t, env.Kubeconfig))).To(Equal(name), "staying is no switch")
+	})
+
+	backErrs := map[string]struct {
+		previous string // the previous context recorded, if any
+		code     int    // the exit code
+		err      string // the error
+	}{
+		"- with no previous context":   {code: cmdutil.ExitError, err: "no previous context to go back to"},
+		"- to a context since removed": {previous: "gone", code: cmdutil.ExitNotFound, err: "the previous context gone is no longer in your kubeconfig"},
+	}
+	for desc, tc := range backErrs {
+		t.Run(desc, func(t *testing.T) {
+			g := NewWithT(t)
+			env := cmdtest.New(t)
+			writeManagementKubeconfig(t, env.Kubeconfig)
+			if tc.previous != "" {
+				cfg := load(t, env.Kubeconfig)
+				cmdutil.UseContext(cfg, tc.previous)
+				cmdutil.UseContext(cfg, "mgmt")
+				g.Expect(clientcmd.WriteToFile(*cfg, env.Kubeconfig)).To(Succeed())
+			}
+			before := read(t, env.Kubeconfig)
+			err := useRun(context.Background(), &UseOptions{f: env.F, Name: "-"})
+			g.Expect(cmdutil.CodeOf(err)).To(Equal(tc.code))
+			g.Expect(err).To(MatchError(ContainSubstring(tc.err)))
+			g.Expect(read(t, env.Kubeconfig)).To(Equal(before))
+		})
+	}
 
 	errs := map[string]struct {
 		cluster string // the cluster asked for

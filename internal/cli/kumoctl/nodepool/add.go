@@ -99,8 +99,11 @@ func addRun(ctx context.Context, o *AddOptions) error {
 				return errUnchanged
 			}
 			have := cl.Spec.NodePools[i]
-			return cmdutil.UsageError("cluster %s already has a node pool %q with %d x %s; change its size with `kumoctl nodepool scale %s %s --nodes N`, or pick another name",
-				cl.Name, o.Pool, have.Replicas, have.Flavor, cl.Name, o.Pool)
+			hint := "pick another name"
+			if cmdutil.MayChangeClusters(ctx, c, ns) {
+				hint = fmt.Sprintf("change its size with `kumoctl nodepool scale %s %s --nodes N`, or %s", cl.Name, o.Pool, hint)
+			}
+			return cmdutil.UsageError("cluster %s already has a node pool %q with %d x %s; %s", cl.Name, o.Pool, have.Replicas, have.Flavor, hint)
 		}
 		if len(cl.Spec.NodePools) >= maxPools {
 			return cmdutil.UsageError("cluster %s already has %d node pools, the most a cluster may have", cl.Name, maxPools)

@@ -97,9 +97,9 @@ func TestDeleteRun(t *testing.T) {
 		},
 		"--wait waits until the platform has applied the change": {
 			opts:   DeleteOptions{Cluster: "demo", Pool: "gpu", Yes: true, WaitOptions: waitFor(true, time.Minute)},
-			stderr: "Deleting node pool gpu of demo\ndemo: Ready, nodes 4/3 ready (0s)\ndemo: Ready, nodes 3/3 ready (0s)\n",
+			stderr: "Deleting node pool gpu of demo\ndemo: waiting for the platform to pick up the change (0s)\ndemo: Ready, nodes 3/3 ready (0s)\n",
 			pools:  demoPools[:1],
-			report: "demo: Ready, nodes 4/3 ready",
+			report: "demo: waiting for the platform to pick up the change",
 		},
 	}
 	for name, tc := range tests {

@@ -95,7 +95,11 @@ func listRun(ctx context.Context, o *ListOptions) error {
 		return cmdutil.PrintStructured(o.f.IOStreams.Out, o.Output, list)
 	}
 	if len(list.Items) == 0 {
-		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Cluster %s has no node pools. Add one with `kumoctl nodepool add %s POOL --nodes N`.\n", cl.Name, cl.Name)
+		msg := fmt.Sprintf("Cluster %s has no node pools.", cl.Name)
+		if cmdutil.MayChangeClusters(ctx, c, ns) {
+			msg += fmt.Sprintf(" Add one with `kumoctl nodepool add %s POOL --nodes N`.", cl.Name)
+		}
+		_, _ = fmt.Fprintln(o.f.IOStreams.ErrOut, msg)
 		return nil
 	}
 	t := cmdutil.NewTable(o.f.IOStreams.Out, "NAME", "FLAVOR", "DESIRED", "CURRENT", "READY")

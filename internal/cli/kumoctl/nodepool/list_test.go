@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
@@ -70,6 +71,13 @@ func TestListRun(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(env.Out.String()).To(BeEmpty())
 		g.Expect(env.ErrOut.String()).To(Equal("Cluster empty has no node pools. Add one with `kumoctl nodepool add empty POOL --nodes N`.\n"))
+	})
+	t.Run("a cluster without pools: who may not change it is told no more", func(t *testing.T) {
+		g := NewWithT(t)
+		empty := &kumov1.Cluster{ObjectMeta: metav1.ObjectMeta{Namespace: cmdtest.Namespace, Name: "empty"}, Spec: kumov1.ClusterSpec{Version: "1.36", Region: "tokyo-1"}}
+		env := cmdtest.New(t, empty).As("carol", rbacv1.PolicyRule{APIGroups: []string{kumov1.GroupVersion.Group}, Resources: []string{"clusters"}, Verbs: []string{"get", "list"}})
+		g.Expect(listRun(context.Background(), &ListOptions{f: env.F, Cluster: "empty", Output: cmdutil.OutputTable})).To(Succeed())
+		g.Expect(env.ErrOut.String()).To(Equal("Cluster empty has no node pools.\n"))
 	})
 	t.Run("json of a cluster without pools is an empty list", func(t *testing.T) {
 		g := NewWithT(t)

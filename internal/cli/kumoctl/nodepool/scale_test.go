@@ -101,7 +101,7 @@ func TestScaleRun(t *testing.T) {
 		},
 		"--wait returns once the cluster is Ready": {
 			opts:   ScaleOptions{Cluster: "demo", Pool: "default", Nodes: 3, WaitOptions: waitFor(true, time.Minute)},
-			stderr: "demo: Ready, nodes 4/4 ready (0s)\n",
+			stderr: "demo: 3/3 nodes ready (0s)\n",
 		},
 	}
 	for name, tc := range tests {

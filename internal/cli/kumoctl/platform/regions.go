@@ -37,6 +37,10 @@ each, its hypervisors, its free and total vCPUs and the number of VMs
 region with room before creating a cluster or adding nodes. A region whose
 cloud does not answer shows its capacity as <unknown>.
 
+DEFAULT marks the region "kumoctl cluster create" picks without --region
+(for its default 3 x m1.medium): the one the platform team marked, else the
+region with the most free vCPUs that has room.
+
 -o wide also shows the VM flavors each region offers, as
 name(vCPUs/memory), and how many vCPUs it sells per physical core
 (OVERCOMMIT).`,
@@ -81,12 +85,13 @@ func regionsRun(ctx context.Context, o *RegionsOptions) error {
 		return nil
 	}
 	wide := o.Output == cmdutil.OutputWide
-	headers := []string{"NAME", "PROVIDER", "HYPERVISORS", "VCPUS FREE/TOTAL", "SERVERS"}
+	def, _ := cmdutil.PickRegion(items, cmdutil.DefaultFlavor, cmdutil.DefaultNodes)
+	headers := []string{"NAME", "PROVIDER", "HYPERVISORS", "VCPUS FREE/TOTAL", "SERVERS", "DEFAULT"}
 	if wide {
 		headers = append(headers, "FLAVORS", "OVERCOMMIT")
 	}
 	t := cmdutil.NewTable(o.f.IOStreams.Out, headers...)
-	for _, r := range items {
+	for i, r := range items {
 		provider := r.Spec.Provider
 		if provider == "" {
 			provider = kumov1.ProviderSim
@@ -97,6 +102,7 @@ func regionsRun(ctx context.Context, o *RegionsOptions) error {
 		if meta.IsStatusConditionTrue(s.Conditions, kumov1.ReadyCondition) {
 			row = []string{r.Name, string(provider), fmt.Sprint(s.Hypervisors), fmt.Sprintf("%d/%d", max(s.VCPUs-s.UsedVCPUs, 0), s.VCPUs), fmt.Sprint(s.Servers)}
 		}
+		row = append(row, yesNo(&items[i] == def))
 		if wide {
 			overcommit := r.Spec.CPUOvercommitRatio
 			if overcommit == 0 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
@@ -55,6 +56,18 @@ func TestRegionsRun(t *testing.T) {
 		g.Expect(regionsRun(context.Background(), &RegionsOptions{f: env.F, Output: cmdutil.OutputTable})).To(Succeed())
 		g.Expect(env.Out.String()).To(BeEmpty())
 		g.Expect(env.ErrOut.String()).To(Equal("No regions yet: the platform team has not published any.\n"))
+	})
+	t.Run("the region the operator marked is the default", func(t *testing.T) {
+		g := NewWithT(t)
+		env := cmdtest.New(t, cmdtest.World()...)
+		c := env.Client()
+		var r kumov1.Region
+		g.Expect(c.Get(context.Background(), client.ObjectKey{Name: "osaka-1"}, &r)).To(Succeed())
+		r.Spec.Default = true
+		g.Expect(c.Update(context.Background(), &r)).To(Succeed())
+		g.Expect(regionsRun(context.Background(), &RegionsOptions{f: env.F, Output: cmdutil.OutputTable})).To(Succeed())
+		g.Expect(env.Out.String()).To(MatchRegexp(`(?m)^osaka-1 .* yes$`))
+		g.Expect(env.Out.String()).To(MatchRegexp(`(?m)^tokyo-1 .* no$`))
 	})
 	t.Run("yaml is a list of Regions", func(t *testing.T) {
 		g := NewWithT(t)

@@ -28,8 +28,9 @@ func NewCmdVersions(f *cmdutil.Factory, runF func(context.Context, *VersionsOpti
 		Long: `List the Kubernetes versions the platform offers, newest first. New clusters
 may use Supported versions, given as a minor ("1.36") or an exact patch
 ("1.36.3"); Deprecated versions keep running where they run but are not
-offered for new clusters. The newest Supported version is the default, the
-one to pick unless you need another.`,
+offered for new clusters. DEFAULT marks the version new clusters get without
+--version, the one to pick unless you need another: the one the platform
+team marked, else the newest Supported version.`,
 		Example: `  kumoctl versions
   kumoctl versions -o json | jq -r '.items[] | select(.spec.state == "Supported") | .spec.version'`,
 		Args: cmdutil.NoArgs,
@@ -68,17 +69,13 @@ func versionsRun(ctx context.Context, o *VersionsOptions) error {
 		return nil
 	}
 	t := cmdutil.NewTable(o.f.IOStreams.Out, "VERSION", "MINOR", "STATE", "DEFAULT")
-	haveDefault := false
-	for _, r := range releases {
+	def := cmdutil.DefaultRelease(releases)
+	for i, r := range releases {
 		state := r.Spec.State
 		if state == "" {
 			state = kumov1.ReleaseSupported // the API's default
 		}
-		def := "no"
-		if state == kumov1.ReleaseSupported && !haveDefault {
-			def, haveDefault = "yes", true
-		}
-		t.Row(r.Spec.Version, minor(r.Spec.Version), string(state), def)
+		t.Row(r.Spec.Version, minor(r.Spec.Version), string(state), yesNo(&releases[i] == def))
 	}
 	return t.Flush()
 }
@@ -89,4 +86,11 @@ func minor(version string) string {
 		return version[:i]
 	}
 	return version
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

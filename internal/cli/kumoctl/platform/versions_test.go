@@ -51,6 +51,10 @@ func TestVersionsRun(t *testing.T) {
 	release := func(version string, state kumov1.ReleaseState) client.Object {
 		return &kumov1.KubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: "v" + version}, Spec: kumov1.KubernetesReleaseSpec{Version: version, State: state}}
 	}
+	marked := func(o client.Object) client.Object {
+		o.(*kumov1.KubernetesRelease).Spec.Default = true
+		return o
+	}
 	tests := map[string]struct {
 		releases []client.Object // the catalog
 		want     string          // the table
@@ -67,6 +71,12 @@ func TestVersionsRun(t *testing.T) {
 		"no state means Supported": {
 			releases: []client.Object{release("1.36.0", "")},
 			want:     "VERSION   MINOR   STATE       DEFAULT\n1.36.0    1.36    Supported   yes\n",
+		},
+		"the one the operator marked": {
+			releases: []client.Object{release("1.36.1", kumov1.ReleaseSupported), marked(release("1.35.9", kumov1.ReleaseSupported))},
+			want: "VERSION   MINOR   STATE       DEFAULT\n" +
+				"1.36.1    1.36    Supported   no\n" +
+				"1.35.9    1.35    Supported   yes\n",
 		},
 		"only Deprecated: no default": {
 			releases: []client.Object{release("1.30.2", kumov1.ReleaseDeprecated)},

@@ -2,12 +2,15 @@ package ctrltest
 
 import (
 	"context"
+	"sort"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/onsi/gomega"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -131,4 +134,63 @@ func HaveCondition(typ string, status metav1.ConditionStatus, reason string) gom
 		fields = gomega.And(fields, gomega.HaveField("Reason", reason))
 	}
 	return gomega.ContainElement(fields)
+}
+
+// Events lists the events (events.k8s.io/v1) regarding obj, matched by its
+// UID, oldest first.
+func (e *Env) Events(g gomega.Gomega, obj client.Object) []eventsv1.Event {
+	var list eventsv1.EventList
+	g.Expect(e.Client.List(context.Background(), &list, client.InNamespace(obj.GetNamespace()))).To(gomega.Succeed())
+	var out []eventsv1.Event
+	for _, ev := range list.Items {
+		if ev.Regarding.UID == obj.GetUID() {
+			out = append(out, ev)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].EventTime.Before(&out[j].EventTime) })
+	return out
+}
+
+// WatchPhases records the phases a cluster goes through from now until
+// the end of the test (it need not exist yet). The function it returns
+// gives them in order, each change once.
+func (e *Env) WatchPhases(t testing.TB, c *kumov1.Cluster) func() []kumov1.ClusterPhase {
+	t.Helper()
+	wc, err := client.NewWithWatch(e.Config, client.Options{Scheme: e.Scheme})
+	if err != nil {
+		t.Fatalf("creating a watching client: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := wc.Watch(ctx, &kumov1.ClusterList{}, client.InNamespace(c.Namespace), client.MatchingFields{"metadata.name": c.Name})
+	if err != nil {
+		cancel()
+		t.Fatalf("watching cluster %s: %v", c.Name, err)
+	}
+	var mu sync.Mutex
+	var phases []kumov1.ClusterPhase
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.ResultChan() {
+			cl, ok := ev.Object.(*kumov1.Cluster)
+			if !ok {
+				continue
+			}
+			mu.Lock()
+			if n := len(phases); n == 0 || phases[n-1] != cl.Status.Phase {
+				phases = append(phases, cl.Status.Phase)
+			}
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		w.Stop()
+		cancel()
+		<-done
+	})
+	return func() []kumov1.ClusterPhase {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]kumov1.ClusterPhase(nil), phases...)
+	}
 }

@@ -5,6 +5,7 @@ package status
 import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -22,7 +23,19 @@ func SetCondition(conds *[]metav1.Condition, generation int64, typ string, ok bo
 
 // Event emits an event about obj if a recorder is configured.
 func Event(rec events.EventRecorder, obj client.Object, typ, reason, format string, args ...any) {
-	if rec != nil {
-		rec.Eventf(obj, nil, typ, reason, reason, format, args...)
+	RelatedEvent(rec, obj, nil, typ, reason, format, args...)
+}
+
+// RelatedEvent emits an event about regarding that also concerns related
+// (events.k8s.io's regarding and related), e.g. a Cluster's event about one
+// of its Machines, which stays with the Cluster after the Machine is gone.
+func RelatedEvent(rec events.EventRecorder, regarding, related client.Object, typ, reason, format string, args ...any) {
+	if rec == nil {
+		return
 	}
+	var rel runtime.Object
+	if related != nil {
+		rel = related
+	}
+	rec.Eventf(regarding, rel, typ, reason, reason, format, args...)
 }

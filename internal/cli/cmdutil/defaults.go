@@ -1,0 +1,133 @@
+package cmdutil
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+)
+
+// What a new cluster gets unless told otherwise.
+const (
+	DefaultNodes  int32 = 3
+	DefaultFlavor       = "m1.medium"
+)
+
+// Why a region was chosen for a cluster that named none.
+const (
+	RegionMarkedDefault = "default region"
+	RegionMostFree      = "default: most free vCPUs"
+)
+
+// DefaultRelease is the release a new cluster gets without a version: the
+// Supported release an operator marked default (the newest, should several
+// be), else the newest Supported one; nil when none is Supported. releases
+// are newest first, as Releases returns them.
+func DefaultRelease(releases []kumov1.KubernetesRelease) *kumov1.KubernetesRelease {
+	var newest *kumov1.KubernetesRelease
+	for i := range releases {
+		r := &releases[i]
+		if !supported(r) {
+			continue
+		}
+		if r.Spec.Default {
+			return r
+		}
+		if newest == nil {
+			newest = r
+		}
+	}
+	return newest
+}
+
+// DefaultVersion returns the default release as a cluster spec carries
+// it: its minor ("1.36") when it is the newest patch of that minor, so the
+// cluster reads as "the newest 1.36", else the exact version.
+func DefaultVersion(ctx context.Context, c client.Client) (string, error) {
+	releases, err := Releases(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	def := DefaultRelease(releases)
+	if def == nil {
+		return "", Exit(ExitNotFound, "the platform offers no Kubernetes version for new clusters yet; ask the platform team")
+	}
+	minor := def.Spec.Version[:strings.LastIndexByte(def.Spec.Version, '.')]
+	for _, r := range releases {
+		if strings.HasPrefix(r.Spec.Version, minor+".") {
+			if r.Spec.Version == def.Spec.Version {
+				return minor, nil // the newest of its minor
+			}
+			break
+		}
+	}
+	return def.Spec.Version, nil
+}
+
+// supported: new clusters may use the release (an empty state is the API's
+// default, Supported).
+func supported(r *kumov1.KubernetesRelease) bool {
+	return r.Spec.State == "" || r.Spec.State == kumov1.ReleaseSupported
+}
+
+// PickRegion chooses the region for nodes of flavor in a cluster that names
+// none: the region an operator marked default (the first by name, should
+// several be), else of the regions whose cloud answers, the one with the
+// most free vCPUs that has room for the nodes. why is RegionMarkedDefault
+// or RegionMostFree; nil when no region fits.
+func PickRegion(regions []kumov1.Region, flavor string, nodes int32) (region *kumov1.Region, why string) {
+	sorted := make([]*kumov1.Region, 0, len(regions))
+	for i := range regions {
+		sorted = append(sorted, &regions[i])
+	}
+	sort.Slice(sorted, func(i, j int) bool {
+		fi, fj := free(sorted[i]), free(sorted[j])
+		if fi != fj {
+			return fi > fj
+		}
+		return sorted[i].Name < sorted[j].Name
+	})
+	for _, r := range sorted {
+		if r.Spec.Default && (region == nil || r.Name < region.Name) {
+			region = r
+		}
+	}
+	if region != nil {
+		return region, RegionMarkedDefault
+	}
+	for _, r := range sorted {
+		if !meta.IsStatusConditionTrue(r.Status.Conditions, kumov1.ReadyCondition) {
+			continue
+		}
+		for _, f := range r.Status.Flavors {
+			if f.Name == flavor && int64(f.VCPUs)*int64(nodes) <= free(r) {
+				return r, RegionMostFree
+			}
+		}
+	}
+	return nil, ""
+}
+
+// DefaultRegion is PickRegion over the platform's regions, with an error
+// that says why none fits.
+func DefaultRegion(ctx context.Context, c client.Client, flavor string, nodes int32) (string, string, error) {
+	var list kumov1.RegionList
+	if err := c.List(ctx, &list); err != nil {
+		return "", "", APIError(err, "list regions", "")
+	}
+	if len(list.Items) == 0 {
+		return "", "", Exit(ExitNotFound, "the platform has no regions yet; ask the platform team")
+	}
+	region, why := PickRegion(list.Items, flavor, nodes)
+	if region == nil {
+		return "", "", Exit(ExitFailed, "no region has room for %d x %s; see `kumoctl regions`, and ask for fewer nodes or a smaller flavor", nodes, flavor)
+	}
+	return region.Name, why, nil
+}
+
+// free is the vCPUs a region has free, as it last reported.
+func free(r *kumov1.Region) int64 { return max(r.Status.VCPUs-r.Status.UsedVCPUs, 0) }
