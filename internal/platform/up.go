@@ -263,7 +263,7 @@ func DefaultRegions() []kumov1.Region {
 	return []kumov1.Region{
 		{
 			ObjectMeta: metav1.ObjectMeta{Name: "tokyo-1"},
-			Spec: kumov1.RegionSpec{Provider: kumov1.ProviderSim, DisplayName: "Tokyo (simulated)", CPUOvercommitRatio: 4,
+			Spec: kumov1.RegionSpec{Provider: kumov1.ProviderSim, DisplayName: "Tokyo (simulated)", CPUOvercommitRatio: 4, Default: true,
 				Hypervisors: &kumov1.HypervisorFleet{Count: 24, Cores: 32, MemoryGiB: 256}},
 		},
 		{
@@ -286,11 +286,13 @@ func seed(ctx context.Context, c client.Client) error {
 			return fmt.Errorf("creating region %s: %w", r.Name, err)
 		}
 	}
-	// The catalog offers what this Kumo can run.
+	// The catalog offers what this Kumo can run; the newest is the default
+	// for new clusters until an operator marks another.
 	for _, v := range toolchain.Versions() {
 		rel := &kumov1.KubernetesRelease{
 			ObjectMeta: metav1.ObjectMeta{Name: v},
-			Spec:       kumov1.KubernetesReleaseSpec{Version: strings.TrimPrefix(v, "v"), State: kumov1.ReleaseSupported},
+			Spec: kumov1.KubernetesReleaseSpec{Version: strings.TrimPrefix(v, "v"), State: kumov1.ReleaseSupported,
+				Default: v == toolchain.DefaultVersion()},
 		}
 		if err := c.Create(ctx, rel); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("publishing release %s: %w", v, err)
