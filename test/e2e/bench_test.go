@@ -12,18 +12,20 @@ import (
 )
 
 // BenchmarkClusterReady measures the time from `kubectl apply` of N 3-node
-// clusters to all of them Ready, and the memory each tenant cluster's
-// processes take once Ready. Run with:
+// clusters to all of them Ready, and the memory each tenant cluster takes
+// once Ready: its three processes, plus its share of what the manager
+// (`kumo up`, which plays the clusters' kubelets with kwok) grew by. Run with:
 //
 //	go test -run '^$' -bench ClusterReady -benchtime 1x ./test/e2e/
 func BenchmarkClusterReady(b *testing.B) {
 	p := startPlatform(b)
-	for _, n := range []int{1, 5} {
+	for _, n := range []int{1, 5, 10} {
 		b.Run(fmt.Sprintf("clusters=%d", n), func(b *testing.B) {
 			p.t = b
 			var total time.Duration
-			var mem memStats
+			var mem, mgr memStats
 			for i := 0; i < b.N; i++ {
+				before := processMemory(b, p.cmd.Process.Pid)
 				names := make([]string, n)
 				var manifest strings.Builder
 				for j := range names {
@@ -42,62 +44,87 @@ func BenchmarkClusterReady(b *testing.B) {
 				for _, name := range names {
 					mem.add(clusterMemory(b, p.jsonpath("cluster/"+name, ".metadata.uid")))
 				}
+				after := processMemory(b, p.cmd.Process.Pid)
+				mgr.add(memStats{rss: (after.rss - before.rss) / float64(n), pss: (after.pss - before.pss) / float64(n), anon: (after.anon - before.anon) / float64(n)})
 				p.kubectl(append([]string{"delete", "clusters", "--timeout=5m"}, names...)...)
 			}
 			b.ReportMetric(total.Seconds()/float64(b.N), "s/all-ready")
-			b.ReportMetric(mem.rss/float64(mem.n), "MiB-rss/cluster")
-			b.ReportMetric(mem.pss/float64(mem.n), "MiB-pss/cluster")
-			b.ReportMetric(mem.anon/float64(mem.n), "MiB-anon/cluster")
+			b.ReportMetric(mem.rss/float64(mem.n)+mgr.rss/float64(mgr.n), "MiB-rss/cluster")
+			b.ReportMetric(mem.pss/float64(mem.n)+mgr.pss/float64(mgr.n), "MiB-pss/cluster")
+			b.ReportMetric(mem.anon/float64(mem.n)+mgr.anon/float64(mgr.n), "MiB-anon/cluster")
+			b.ReportMetric(mgr.rss/float64(mgr.n), "MiB-manager-rss/cluster")
+			for _, c := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler"} {
+				b.ReportMetric(mem.byComponent[c]/float64(mem.n), "MiB-rss-"+c)
+			}
 		})
 	}
 }
 
 type memStats struct {
 	rss, pss, anon float64
-	n              int
+	// byComponent is Rss by process name.
+	byComponent map[string]float64
+	n           int
 }
 
 func (m *memStats) add(o memStats) {
 	m.rss += o.rss
 	m.pss += o.pss
 	m.anon += o.anon
+	if m.byComponent == nil {
+		m.byComponent = map[string]float64{}
+	}
+	for k, v := range o.byComponent {
+		m.byComponent[k] += v
+	}
 	m.n++
 }
 
 // clusterMemory sums Rss, Pss and Pss_Anon (MiB) over a tenant cluster's
-// processes (kube-apiserver, kube-controller-manager, kube-scheduler, kwok).
+// processes (kube-apiserver, kube-controller-manager, kube-scheduler).
 // Rss counts the binaries' shared pages in full for every process; Pss
 // shares them out; Pss_Anon is what each additional cluster really costs.
 func clusterMemory(tb testing.TB, uid string) memStats {
 	tb.Helper()
-	var m memStats
+	m := memStats{byComponent: map[string]float64{}}
 	pids := pidsMatching("clusters/" + uid)
-	if len(pids) != 4 {
-		tb.Fatalf("cluster %s has %d processes, want 4", uid, len(pids))
+	if len(pids) != 3 {
+		tb.Fatalf("cluster %s has %d processes, want 3", uid, len(pids))
 	}
 	for _, pid := range pids {
-		data, err := os.ReadFile(filepath.Join("/proc", fmt.Sprint(pid), "smaps_rollup"))
-		if err != nil {
-			tb.Fatal(err)
+		pm := processMemory(tb, pid)
+		m.rss, m.pss, m.anon = m.rss+pm.rss, m.pss+pm.pss, m.anon+pm.anon
+		exe, _ := os.Readlink(filepath.Join("/proc", fmt.Sprint(pid), "exe"))
+		m.byComponent[filepath.Base(exe)] += pm.rss
+	}
+	return m
+}
+
+// processMemory reads Rss, Pss and Pss_Anon (MiB) of one process.
+func processMemory(tb testing.TB, pid int) memStats {
+	tb.Helper()
+	var m memStats
+	data, err := os.ReadFile(filepath.Join("/proc", fmt.Sprint(pid), "smaps_rollup"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		var kb float64
+		f := strings.Fields(sc.Text())
+		if len(f) < 2 {
+			continue
 		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		for sc.Scan() {
-			var kb float64
-			f := strings.Fields(sc.Text())
-			if len(f) < 2 {
-				continue
-			}
-			if _, err := fmt.Sscan(f[1], &kb); err != nil {
-				continue
-			}
-			switch f[0] {
-			case "Rss:":
-				m.rss += kb / 1024
-			case "Pss:":
-				m.pss += kb / 1024
-			case "Pss_Anon:":
-				m.anon += kb / 1024
-			}
+		if _, err := fmt.Sscan(f[1], &kb); err != nil {
+			continue
+		}
+		switch f[0] {
+		case "Rss:":
+			m.rss += kb / 1024
+		case "Pss:":
+			m.pss += kb / 1024
+		case "Pss_Anon:":
+			m.anon += kb / 1024
 		}
 	}
 	return m

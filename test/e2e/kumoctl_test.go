@@ -93,10 +93,15 @@ func TestKumoctl(t *testing.T) {
 		t.Fatalf("refused creates left clusters behind:\n%s", out)
 	}
 
-	// Create with --wait: progress as plain lines (no terminal), then the table.
-	out, errOut, code := alice.run("cluster", "create", "web", "--version", "1.36", "--region", "tokyo-1", "--nodes", "2", "--wait")
+	// Create with --wait and the platform's defaults (kumo up marks
+	// tokyo-1 and the newest release): progress as plain lines (no
+	// terminal), then the table.
+	out, errOut, code := alice.run("cluster", "create", "web", "--nodes", "2", "--wait")
 	if code != 0 || !strings.Contains(errOut, "web: Ready, nodes 2/2 ready") || !strings.Contains(out, "Ready") {
 		t.Fatalf("create --wait: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "Kubernetes 1.36 (default)") || !strings.Contains(errOut, "tokyo-1 (default") {
+		t.Errorf("create does not say which defaults it chose:\n%s", errOut)
 	}
 	if strings.Contains(errOut, "\r") {
 		t.Errorf("progress redrawn with \\r when not on a terminal:\n%q", errOut)

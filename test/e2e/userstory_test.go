@@ -19,6 +19,11 @@ func TestUserStory(t *testing.T) {
 		}
 	}
 
+	// An empty region reports 0 used, not a blank.
+	if used := p.jsonpath("region/osaka-1", ".status.usedVCPUs"); used != "0" {
+		t.Errorf("osaka-1 usedVCPUs = %q, want 0", used)
+	}
+
 	p.kubectl("apply", "-f", "../../examples/cluster.yaml")
 	waitClusterReady(p, "demo", "3/3")
 	table := p.kubectl("get", "clusters")
@@ -43,6 +48,11 @@ func TestUserStory(t *testing.T) {
 	})
 	if v := tenant("version", "-o", "json"); !strings.Contains(v, `"gitVersion": "v1.36.3"`) {
 		t.Errorf("tenant API server version:\n%s", v)
+	}
+	// Nodes look like nodes of the cluster's version, and say they are simulated.
+	info := tenant("get", "nodes", "-o", "jsonpath={range .items[*]}{.status.nodeInfo.kubeletVersion}|{.status.nodeInfo.osImage}|{.metadata.labels.type}{\"\\n\"}{end}")
+	if strings.Count(info, "v1.36.3|Kumo simulated node (kwok ") != 3 || strings.Count(info, "|kwok\n") != 3 {
+		t.Errorf("nodes do not report the cluster's kubelet version, a simulated OS image and the kwok label:\n%s", info)
 	}
 	nodeJSON := tenant("get", "nodes", "-o", "jsonpath={range .items[*]}{.spec.providerID} {.metadata.labels.kumo\\.dev/pool}{\"\\n\"}{end}")
 	if strings.Count(nodeJSON, "sim://tokyo-1/") != 3 || strings.Count(nodeJSON, " default") != 3 {
