@@ -23,6 +23,7 @@ func BenchmarkClusterReady(b *testing.B) {
 		b.Run(fmt.Sprintf("clusters=%d", n), func(b *testing.B) {
 			p.t = b
 			var total time.Duration
+			var idle float64
 			var mem, mgr memStats
 			for i := 0; i < b.N; i++ {
 				before := processMemory(b, p.cmd.Process.Pid)
@@ -44,6 +45,7 @@ func BenchmarkClusterReady(b *testing.B) {
 				for _, name := range names {
 					mem.add(clusterMemory(b, p.jsonpath("cluster/"+name, ".metadata.uid")))
 				}
+				idle += idleCPU(b, p, names)
 				after := processMemory(b, p.cmd.Process.Pid)
 				mgr.add(memStats{rss: (after.rss - before.rss) / float64(n), pss: (after.pss - before.pss) / float64(n), anon: (after.anon - before.anon) / float64(n)})
 				p.kubectl(append([]string{"delete", "clusters", "--timeout=5m"}, names...)...)
@@ -53,6 +55,7 @@ func BenchmarkClusterReady(b *testing.B) {
 			b.ReportMetric(mem.pss/float64(mem.n)+mgr.pss/float64(mgr.n), "MiB-pss/cluster")
 			b.ReportMetric(mem.anon/float64(mem.n)+mgr.anon/float64(mgr.n), "MiB-anon/cluster")
 			b.ReportMetric(mgr.rss/float64(mgr.n), "MiB-manager-rss/cluster")
+			b.ReportMetric(idle/float64(b.N)/float64(n), "idle-CPU-%/cluster")
 			for _, c := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler"} {
 				b.ReportMetric(mem.byComponent[c]/float64(mem.n), "MiB-rss-"+c)
 			}
@@ -128,4 +131,36 @@ func processMemory(tb testing.TB, pid int) memStats {
 		}
 	}
 	return m
+}
+
+// idleCPU is the CPU (percent of one core) that the clusters' processes and
+// the manager use together while nothing changes: it settles for 15 s,
+// then is sampled over 10 s.
+func idleCPU(tb testing.TB, p *platform, clusters []string) float64 {
+	tb.Helper()
+	pids := []int{p.cmd.Process.Pid}
+	for _, name := range clusters {
+		pids = append(pids, pidsMatching("clusters/"+p.jsonpath("cluster/"+name, ".metadata.uid"))...)
+	}
+	ticks := func() float64 {
+		var sum float64
+		for _, pid := range pids {
+			data, err := os.ReadFile(filepath.Join("/proc", fmt.Sprint(pid), "stat"))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			// Fields after the command name: utime and stime are the 12th and 13th.
+			f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+			var u, s float64
+			_, _ = fmt.Sscan(f[11], &u)
+			_, _ = fmt.Sscan(f[12], &s)
+			sum += u + s
+		}
+		return sum
+	}
+	time.Sleep(15 * time.Second)
+	start, t0 := ticks(), time.Now()
+	time.Sleep(10 * time.Second)
+	// Clock ticks are 1/100 s on Linux.
+	return (ticks() - start) / time.Since(t0).Seconds()
 }
