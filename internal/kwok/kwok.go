@@ -197,7 +197,6 @@ func NodeInfo(kubeletVersion string) corev1.NodeSystemInfo {
 		Architecture:            "amd64",
 		OperatingSystem:         "linux",
 		KubeletVersion:          kubeletVersion,
-		KubeProxyVersion:        kubeletVersion,
 		OSImage:                 "Kumo simulated node (kwok " + Version() + ")",
 		KernelVersion:           "simulated",
 		ContainerRuntimeVersion: "kwok://" + Version(),

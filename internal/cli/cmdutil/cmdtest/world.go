@@ -62,10 +62,10 @@ func World() []client.Object {
 		machine(demo, "default", "demo-default-9qz4m", "hv-01", "10.20.1.12"),
 		machine(demo, "default", "demo-default-b5n8c", "hv-04", "10.20.1.13"),
 		machine(demo, "gpu", "demo-gpu-4hj6t", "hv-02", "10.20.1.14"),
-		event(demo, "Cluster", "demo", "Normal", "Provisioning", "creating control plane", 72*time.Hour),
-		event(demo, "Cluster", "demo", "Normal", "Ready", "cluster is ready", 70*time.Hour),
-		event(demo, "Machine", "demo-gpu-4hj6t", "Normal", "Created", "created server on hv-02", 70*time.Hour+time.Minute),
-		event(demo, "Cluster", "demo", "Normal", "ScalingDown", "Pool default: 4 -> 3 nodes (draining demo-default-q8w2z)", 5*time.Hour+time.Minute),
+		event(demo, "Cluster", "demo", "Provisioning", "creating control plane", 72*time.Hour),
+		event(demo, "Cluster", "demo", "Ready", "cluster is ready", 70*time.Hour),
+		event(demo, "Machine", "demo-gpu-4hj6t", "Created", "created server on hv-02", 70*time.Hour+time.Minute),
+		event(demo, "Cluster", "demo", "ScalingDown", "Pool default: 4 -> 3 nodes (draining demo-default-q8w2z)", 5*time.Hour+time.Minute),
 		removalEvent(demo, "demo-default-q8w2z", "Cordoned", "Cordoned node demo-default-q8w2z to drain it", 5*time.Hour),
 		removalEvent(demo, "demo-default-q8w2z", "Drained", "Drained and removed node demo-default-q8w2z", 5*time.Hour-time.Minute),
 		removalEvent(demo, "demo-default-q8w2z", "VMDeleted", "Deleted VM 3c1d of machine demo-default-q8w2z on hypervisor hv-04", 5*time.Hour-time.Minute),
@@ -157,12 +157,12 @@ func machine(cl *kumov1.Cluster, pool, name, hypervisor, address string) *kumov1
 
 // event is an event regarding an object of World, whose UID cmdtest fills
 // in when it creates the event.
-func event(cl *kumov1.Cluster, kind, name, typ, reason, note string, age time.Duration) *eventsv1.Event {
+func event(cl *kumov1.Cluster, kind, name, reason, note string, age time.Duration) *eventsv1.Event {
 	return &eventsv1.Event{
 		ObjectMeta: metav1.ObjectMeta{Namespace: cl.Namespace, Name: name + "." + strings.ToLower(reason)},
 		EventTime:  metav1.NewMicroTime(Now.Add(-age)),
 		Regarding:  corev1.ObjectReference{APIVersion: kumov1.GroupVersion.String(), Kind: kind, Namespace: cl.Namespace, Name: name},
-		Type:       typ, Reason: reason, Note: note,
+		Type:       corev1.EventTypeNormal, Reason: reason, Note: note,
 		ReportingController: "kumo.dev/cluster-controller", ReportingInstance: "kumo", Action: reason,
 	}
 }
@@ -170,7 +170,7 @@ func event(cl *kumov1.Cluster, kind, name, typ, reason, note string, age time.Du
 // removalEvent is an event of the removal of a Machine that is gone:
 // regarding its cluster, related to the Machine.
 func removalEvent(cl *kumov1.Cluster, machine, reason, note string, age time.Duration) *eventsv1.Event {
-	e := event(cl, "Cluster", cl.Name, "Normal", reason, note, age)
+	e := event(cl, "Cluster", cl.Name, reason, note, age)
 	e.Name = machine + "." + strings.ToLower(reason)
 	e.Related = &corev1.ObjectReference{APIVersion: kumov1.GroupVersion.String(), Kind: "Machine", Namespace: cl.Namespace, Name: machine, UID: "8d2f6a51-0000-4000-8000-00000000q8w2"}
 	return e
@@ -179,7 +179,7 @@ func removalEvent(cl *kumov1.Cluster, machine, reason, note string, age time.Dur
 // earlierEvent is an event regarding an earlier object of the same kind
 // and name, since deleted: another UID.
 func earlierEvent(cl *kumov1.Cluster, kind, name, reason, note string, age time.Duration) *eventsv1.Event {
-	e := event(cl, kind, name, "Normal", reason, note, age)
+	e := event(cl, kind, name, reason, note, age)
 	e.Name = "earlier-" + e.Name
 	e.Regarding.UID = "0e4b7f3c-0000-4000-8000-0000000dead0"
 	return e
