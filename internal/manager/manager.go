@@ -2,6 +2,7 @@ package manager
 
 import (
 	"fmt"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -43,6 +44,9 @@ type Options struct {
 	LeaderElection          bool
 	// LeaderElectionNamespace holds the leader lease.
 	LeaderElectionNamespace string
+	// RegionResyncPeriod is how often regions re-read capacity for what
+	// changes outside Kumo (0: the controller's default).
+	RegionResyncPeriod time.Duration
 	// SkipNameValidation lets one process build several managers (tests
 	// that play a restarted Kumo); controller-runtime refuses duplicate
 	// controller names otherwise.
@@ -66,7 +70,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
 	clients := tenant.NewClients(mgr.GetAPIReader())
-	if err := (&region.Reconciler{Client: mgr.GetClient(), Provider: o.Provider, Sim: o.Sim}).SetupWithManager(mgr); err != nil {
+	if err := (&region.Reconciler{Client: mgr.GetClient(), Provider: o.Provider, Sim: o.Sim, ResyncPeriod: o.RegionResyncPeriod}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
 	if err := (&cluster.Reconciler{

@@ -28,7 +28,9 @@ func markControlPlanesStarting(ctx context.Context, c client.Client) error {
 		if !cl.DeletionTimestamp.IsZero() || !meta.IsStatusConditionTrue(cl.Status.Conditions, kumov1.ControlPlaneReadyCondition) {
 			continue
 		}
-		patch := client.MergeFromWithOptions(cl.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		// A merge patch of status alone: a user's spec change racing this
+		// cannot conflict with it.
+		patch := client.MergeFrom(cl.DeepCopy())
 		msg := "Kumo restarted; starting the control plane again"
 		for _, typ := range []string{kumov1.ControlPlaneReadyCondition, kumov1.ReadyCondition} {
 			meta.SetStatusCondition(&cl.Status.Conditions, metav1.Condition{
@@ -36,7 +38,11 @@ func markControlPlanesStarting(ctx context.Context, c client.Client) error {
 				Message: msg, ObservedGeneration: cl.Generation,
 			})
 		}
-		cl.Status.Phase = kumov1.ClusterStarting
+		// Only a cluster that was Ready is Starting again; one still being
+		// created stays Provisioning.
+		if cl.Status.Phase == kumov1.ClusterReady || cl.Status.Phase == kumov1.ClusterScaling {
+			cl.Status.Phase = kumov1.ClusterStarting
+		}
 		if err := c.Status().Patch(ctx, cl, patch); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("marking cluster %s/%s as starting: %w", cl.Namespace, cl.Name, err)
 		}

@@ -41,6 +41,18 @@ func TestRestartMarksReadyClustersStarting(t *testing.T) {
 	}
 	ready := mk("ready", true, kumov1.ClusterReady)
 	creating := mk("creating", false, kumov1.ClusterProvisioning)
+	// Control plane up, nodes still coming: not Ready before, so not Starting.
+	nodesComing := mk("nodes-coming", true, kumov1.ClusterProvisioning)
+	// Being deleted: left alone.
+	deleting := mk("deleting", true, kumov1.ClusterDeleting)
+	deleting.Finalizers = []string{"test.kumo.dev/hold"}
+	g.Expect(c.Update(ctx, deleting)).To(Succeed())
+	g.Expect(c.Delete(ctx, deleting)).To(Succeed())
+	t.Cleanup(func() {
+		_ = c.Get(ctx, client.ObjectKeyFromObject(deleting), deleting)
+		deleting.Finalizers = nil
+		_ = c.Update(ctx, deleting)
+	})
 
 	g.Expect(markControlPlanesStarting(ctx, c)).To(Succeed())
 
@@ -54,4 +66,12 @@ func TestRestartMarksReadyClustersStarting(t *testing.T) {
 	g.Expect(c.Get(ctx, client.ObjectKeyFromObject(creating), creating)).To(Succeed())
 	g.Expect(creating.Status.Phase).To(Equal(kumov1.ClusterProvisioning))
 	g.Expect(meta.FindStatusCondition(creating.Status.Conditions, kumov1.ReadyCondition).Reason).To(Equal("Test"))
+
+	g.Expect(c.Get(ctx, client.ObjectKeyFromObject(nodesComing), nodesComing)).To(Succeed())
+	g.Expect(nodesComing.Status.Phase).To(Equal(kumov1.ClusterProvisioning))
+	g.Expect(meta.FindStatusCondition(nodesComing.Status.Conditions, kumov1.ControlPlaneReadyCondition).Reason).To(Equal(kumov1.PlatformRestartedReason))
+
+	g.Expect(c.Get(ctx, client.ObjectKeyFromObject(deleting), deleting)).To(Succeed())
+	g.Expect(deleting.Status.Phase).To(Equal(kumov1.ClusterDeleting))
+	g.Expect(meta.FindStatusCondition(deleting.Status.Conditions, kumov1.ControlPlaneReadyCondition).Reason).To(Equal("Test"))
 }

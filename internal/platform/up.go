@@ -286,13 +286,22 @@ func seed(ctx context.Context, c client.Client) error {
 			return fmt.Errorf("creating region %s: %w", r.Name, err)
 		}
 	}
-	// The catalog offers what this Kumo can run; the newest is the default
-	// for new clusters until an operator marks another.
+	// The catalog offers what this Kumo can run. The newest becomes the
+	// default for new clusters only when no release is marked yet: a newer
+	// Kumo never overrides the operator's choice.
+	var existing kumov1.KubernetesReleaseList
+	if err := c.List(ctx, &existing); err != nil {
+		return fmt.Errorf("listing releases: %w", err)
+	}
+	marked := false
+	for _, r := range existing.Items {
+		marked = marked || r.Spec.Default
+	}
 	for _, v := range toolchain.Versions() {
 		rel := &kumov1.KubernetesRelease{
 			ObjectMeta: metav1.ObjectMeta{Name: v},
 			Spec: kumov1.KubernetesReleaseSpec{Version: strings.TrimPrefix(v, "v"), State: kumov1.ReleaseSupported,
-				Default: v == toolchain.DefaultVersion()},
+				Default: !marked && v == toolchain.DefaultVersion()},
 		}
 		if err := c.Create(ctx, rel); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("publishing release %s: %w", v, err)

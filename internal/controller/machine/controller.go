@@ -175,16 +175,21 @@ func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster
 // createFailed turns a refused create into a condition the tenant can act
 // on; capacity and flavor errors are retried slowly, others by backoff.
 func (r *Reconciler) createFailed(m *kumov1.Machine, err error) (ctrl.Result, error) {
+	// A retry that fails the same way is already on record: warn once.
+	warn := func(reason string) {
+		if c := meta.FindStatusCondition(m.Status.Conditions, kumov1.VMReadyCondition); c == nil || c.Reason != reason {
+			r.event(m, corev1.EventTypeWarning, reason, "%v", err)
+		}
+		setCondition(m, kumov1.VMReadyCondition, false, reason, err.Error())
+	}
 	switch {
 	case cloud.IsCapacity(err):
 		m.Status.Phase = kumov1.MachinePending
-		setCondition(m, kumov1.VMReadyCondition, false, kumov1.CapacityExhaustedReason, err.Error())
-		r.event(m, corev1.EventTypeWarning, kumov1.CapacityExhaustedReason, "%v", err)
+		warn(kumov1.CapacityExhaustedReason)
 		return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
 	case cloud.IsInvalidFlavor(err):
 		m.Status.Phase = kumov1.MachineFailed
-		setCondition(m, kumov1.VMReadyCondition, false, kumov1.InvalidFlavorReason, err.Error())
-		r.event(m, corev1.EventTypeWarning, kumov1.InvalidFlavorReason, "%v", err)
+		warn(kumov1.InvalidFlavorReason)
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	default:
 		setCondition(m, kumov1.VMReadyCondition, false, kumov1.CloudErrorReason, err.Error())

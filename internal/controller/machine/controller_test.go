@@ -3,9 +3,12 @@ package machine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,6 +54,30 @@ func (f *fixture) testCapacityExhausted(t *testing.T) {
 		}
 	}).Should(Succeed())
 	g.Expect(m.Spec.ProviderID).To(BeEmpty())
+
+	// Retries that fail the same way add no events: two more reconciles,
+	// woken by annotations, and still one CapacityExhausted warning.
+	for i := range 2 {
+		patch := client.MergeFrom(m.DeepCopy())
+		m.Annotations = map[string]string{"test.kumo.dev/poke": fmt.Sprint(i)}
+		g.Expect(f.env.Client.Patch(ctx, m, patch)).To(Succeed())
+	}
+	warnings := func(g Gomega) []eventsv1.Event {
+		var list eventsv1.EventList
+		g.Expect(f.env.Client.List(ctx, &list, client.InNamespace(m.Namespace))).To(Succeed())
+		var out []eventsv1.Event
+		for _, e := range list.Items {
+			if e.Regarding.UID == m.UID && e.Reason == kumov1.CapacityExhaustedReason {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	g.Consistently(func(g Gomega) {
+		ws := warnings(g)
+		g.Expect(ws).To(HaveLen(1))
+		g.Expect(ws[0].Series).To(BeNil(), "the warning was recorded again")
+	}, 3*time.Second, 200*time.Millisecond).Should(Succeed())
 	servers, err := f.mgr.Sim.ListServers(ctx, "full-1", nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(servers).To(BeEmpty())

@@ -12,6 +12,7 @@ import (
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/controller/internal/ctrltest"
+	"github.com/kumo-dev/kumo/internal/manager"
 )
 
 // TestRegionReportsSimCapacity: a sim Region is configured in the sim cloud
@@ -72,10 +73,11 @@ func TestRegionReportsSimCapacity(t *testing.T) {
 }
 
 // TestRegionFollowsKumoVMs: the status follows a Machine's VM being created
-// and deleted within seconds, well inside the 30 s resync that catches
-// changes made outside Kumo.
+// and deleted. The resync that catches changes made outside Kumo is an
+// hour here, so only the Machine watch can explain a pass.
 func TestRegionFollowsKumoVMs(t *testing.T) {
-	env, _ := start(t)
+	env := ctrltest.Start(t)
+	env.StartManager(t, ctrltest.NewState(t), func(o *manager.Options) { o.RegionResyncPeriod = time.Hour })
 	g := ctrltest.NewWithT(t)
 	ctx := context.Background()
 	region := env.CreateRegion(t, "follow-1", ctrltest.SmallFleet(), 4)
@@ -96,17 +98,16 @@ func TestRegionFollowsKumoVMs(t *testing.T) {
 		Spec: kumov1.MachineSpec{ClusterName: "c", Pool: "default", Region: region.Name, Flavor: "m1.large"},
 	}
 	g.Expect(env.Client.Create(ctx, m)).To(Succeed())
-	const quick = 5 * time.Second
 	g.Eventually(func(g Gomega) {
 		env.Get(g, region)
 		g.Expect(region.Status.Servers).To(BeEquivalentTo(1))
 		g.Expect(region.Status.UsedVCPUs).To(BeEquivalentTo(4))
-	}, quick, 100*time.Millisecond).Should(Succeed())
+	}).Should(Succeed())
 
 	g.Expect(env.Client.Delete(ctx, m)).To(Succeed())
 	g.Eventually(func(g Gomega) {
 		env.Get(g, region)
 		g.Expect(region.Status.Servers).To(BeZero())
 		g.Expect(region.Status.UsedVCPUs).To(BeZero())
-	}, quick, 100*time.Millisecond).Should(Succeed())
+	}).Should(Succeed())
 }

@@ -68,8 +68,8 @@ type Manager struct {
 
 // StartManager runs manager.New against the environment with a sim cloud
 // loaded from st.SimStatePath and a process runtime in st.RuntimeDir, until
-// Stop or the end of the test.
-func (e *Env) StartManager(t testing.TB, st State) *Manager {
+// Stop or the end of the test. opts adjust the manager's options.
+func (e *Env) StartManager(t testing.TB, st State, opts ...func(*manager.Options)) *Manager {
 	t.Helper()
 	cloud, err := sim.New(sim.Options{StatePath: st.SimStatePath})
 	if err != nil {
@@ -78,10 +78,14 @@ func (e *Env) StartManager(t testing.TB, st State) *Manager {
 	rt := cpprocess.New(cpprocess.Options{
 		Dir: st.RuntimeDir, EtcdEndpoints: []string{e.EtcdURL}, Toolchain: e.Toolchain, Log: logger(),
 	})
-	mgr, err := manager.New(e.Config, manager.Options{
+	mo := manager.Options{
 		Provider: cloud, ProviderName: "sim", Sim: cloud, Runtime: rt, MetricsAddr: "0", HealthAddr: "0",
 		SkipNameValidation: true,
-	})
+	}
+	for _, o := range opts {
+		o(&mo)
+	}
+	mgr, err := manager.New(e.Config, mo)
 	if err != nil {
 		t.Fatalf("creating manager: %v", err)
 	}
