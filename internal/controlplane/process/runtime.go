@@ -39,6 +39,8 @@ type Options struct {
 	// claimed there, so that platforms of other data directories never
 	// take them, and given back when a cluster is deleted.
 	Ports *ports.Registry
+	// OnRestart, when set, hears of every restart of a component.
+	OnRestart func(spec process.Spec, exit error)
 }
 
 // Runtime runs control planes as local processes.
@@ -352,6 +354,7 @@ func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinari
 	}
 	inst := &instance{version: bins.Version, port: spec.Port}
 	for _, s := range specs {
+		s.OnRestart = r.opts.OnRestart
 		sup, err := process.Supervise(log, s)
 		if err != nil {
 			for _, started := range inst.procs {
