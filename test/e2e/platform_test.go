@@ -59,6 +59,7 @@ func TestMain(m *testing.M) {
 type platform struct {
 	t       testing.TB
 	dataDir string
+	// apiPort and etcd are passed to kumo up unless 0.
 	apiPort int
 	etcd    int
 	cmd     *exec.Cmd
@@ -93,9 +94,11 @@ func (p *platform) start() {
 		p.t.Fatal(err)
 	}
 	p.log = log
-	p.cmd = exec.Command(kumoBin, "up", "--data-dir", p.dataDir,
-		"--apiserver-port", fmt.Sprint(p.apiPort), "--etcd-port", fmt.Sprint(p.etcd),
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+	p.cmd = exec.Command(kumoBin, "up", "--data-dir", p.dataDir)
+	if p.apiPort != 0 { // else the ports kumo up chooses
+		p.cmd.Args = append(p.cmd.Args, "--apiserver-port", fmt.Sprint(p.apiPort), "--etcd-port", fmt.Sprint(p.etcd),
+			"--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+	}
 	p.cmd.Args = append(p.cmd.Args, p.extraArgs...)
 	p.cmd.Stdout, p.cmd.Stderr = log, log
 	if err := p.cmd.Start(); err != nil {
