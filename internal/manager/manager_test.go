@@ -16,18 +16,26 @@ import (
 	"github.com/kumo-dev/kumo/internal/testenv"
 )
 
-// errorSink records the messages of the errors logged through it.
-type errorSink struct {
-	mu     *sync.Mutex
-	errors *[]string
+// recordingSink records the errors logged through it, and how many
+// controllers started their workers.
+type recordingSink struct {
+	mu      *sync.Mutex
+	errors  *[]string
+	started *int
 }
 
-func (s errorSink) Init(logr.RuntimeInfo)          {}
-func (s errorSink) Enabled(int) bool               { return false }
-func (s errorSink) Info(int, string, ...any)       {}
-func (s errorSink) WithValues(...any) logr.LogSink { return s }
-func (s errorSink) WithName(string) logr.LogSink   { return s }
-func (s errorSink) Error(err error, msg string, _ ...any) {
+func (s recordingSink) Init(logr.RuntimeInfo)          {}
+func (s recordingSink) Enabled(level int) bool         { return level == 0 }
+func (s recordingSink) WithValues(...any) logr.LogSink { return s }
+func (s recordingSink) WithName(string) logr.LogSink   { return s }
+func (s recordingSink) Info(_ int, msg string, _ ...any) {
+	if msg == "Starting workers" {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		*s.started++
+	}
+}
+func (s recordingSink) Error(err error, msg string, _ ...any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	*s.errors = append(*s.errors, msg+": "+err.Error())
@@ -44,16 +52,20 @@ func TestRequestedStopReleasesTheLeaseQuietly(t *testing.T) {
 
 	var mu sync.Mutex
 	var errs []string
+	var started int
 	mgr, err := New(env.Config, Options{
 		MetricsAddr: "0", HealthAddr: "0", SkipNameValidation: true,
 		LeaderElection: true, LeaderElectionNamespace: "kumo-system",
-		Log: logr.New(errorSink{mu: &mu, errors: &errs}),
+		Log: logr.New(recordingSink{mu: &mu, errors: &errs, started: &started}),
 	})
 	g.Expect(err).NotTo(HaveOccurred())
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(runCtx) }()
 	g.Eventually(mgr.Elected(), time.Minute).Should(BeClosed())
+	// Stopped while controllers wait for their caches, they would report
+	// that; a stop at any time is not what this test is about.
+	g.Eventually(func() int { mu.Lock(); defer mu.Unlock(); return started }, time.Minute).Should(Equal(3), "region, cluster and machine controllers")
 
 	stop()
 	var startErr error
