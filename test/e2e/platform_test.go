@@ -148,13 +148,20 @@ func (p *platform) kill() {
 	})
 }
 
+// dumpLogs shows the end of what kumo up printed and of the manager's log
+// (the terminal shows only one line per event).
 func (p *platform) dumpLogs() {
-	data, _ := os.ReadFile(filepath.Join(p.dataDir, "kumo-up.log"))
-	lines := strings.Split(string(data), "\n")
-	if len(lines) > 80 {
-		lines = lines[len(lines)-80:]
+	for what, path := range map[string]string{
+		"kumo up":          filepath.Join(p.dataDir, "kumo-up.log"),
+		"logs/manager.log": filepath.Join(p.dataDir, "logs", "manager.log"),
+	} {
+		data, _ := os.ReadFile(path)
+		lines := strings.Split(string(data), "\n")
+		if len(lines) > 80 {
+			lines = lines[len(lines)-80:]
+		}
+		p.t.Logf("last lines of %s:\n%s", what, strings.Join(lines, "\n"))
 	}
-	p.t.Logf("last lines of kumo up:\n%s", strings.Join(lines, "\n"))
 }
 
 func (p *platform) kubeconfig() string { return filepath.Join(p.dataDir, "kubeconfig") }
