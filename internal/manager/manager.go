@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-logr/logr"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -51,12 +52,16 @@ type Options struct {
 	// that play a restarted Kumo); controller-runtime refuses duplicate
 	// controller names otherwise.
 	SkipNameValidation bool
+	// Log receives the manager's and the controllers' logs; the zero
+	// Logger is controller-runtime's global one (ctrl.SetLogger).
+	Log logr.Logger
 }
 
 // New builds a manager with every Kumo controller registered.
 func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  Scheme(),
+		Logger:                  quietStop(o.Log),
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.HealthAddr,
 		LeaderElection:          o.LeaderElection,

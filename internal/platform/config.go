@@ -4,74 +4,190 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+
+	"github.com/kumo-dev/kumo/internal/ports"
 )
 
-// config is what must stay the same across restarts of one data directory:
-// the ports that kubeconfigs and tenant API servers point at.
-type config struct {
+// Config is what must stay the same across restarts of one data directory,
+// kept in its config.json: the ports that kubeconfigs, tenant API servers
+// and monitoring point at.
+type Config struct {
 	APIServerPort int `json:"apiServerPort"`
 	EtcdPort      int `json:"etcdPort"`
 	EtcdPeerPort  int `json:"etcdPeerPort"`
+	// MetricsBindAddress and HealthProbeBindAddress are the manager's
+	// (host:port); "0" disables.
+	MetricsBindAddress     string `json:"metricsBindAddress"`
+	HealthProbeBindAddress string `json:"healthProbeBindAddress"`
 }
 
-// loadConfig reads dataDir/config.json, choosing ports on first use: the
-// requested one if given, else the default if free, else any free port.
-func loadConfig(dataDir string, o Options) (*config, error) {
-	path := filepath.Join(dataDir, "config.json")
-	cfg := &config{}
+// Default ports, tried first on a data directory's first run. They avoid
+// 8080/8081 and the like, which many other tools take.
+const (
+	DefaultAPIServerPort = 6443
+	DefaultEtcdPort      = 23790
+	DefaultEtcdPeerPort  = 23800
+	DefaultMetricsPort   = 23810
+	DefaultHealthPort    = 23811
+)
+
+// When a default port is taken, ports are chosen from this range: below
+// Linux's ephemeral range (so no outgoing connection holds one when a
+// restart needs it) and below the tenant API servers' range.
+const fallbackMin, fallbackMax = 20000, 29999
+
+func configPath(dataDir string) string { return filepath.Join(dataDir, "config.json") }
+
+// ReadConfig reads a data directory's config; it is nil, without error,
+// before the directory's first `kumo up`.
+func ReadConfig(dataDir string) (*Config, error) {
+	path := configPath(dataDir)
 	data, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(data, cfg); err != nil {
-			return nil, fmt.Errorf("reading %s: %w (delete it to choose new ports)", path, err)
-		}
-	case errors.Is(err, os.ErrNotExist):
-	default:
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
-	changed := false
-	pick := func(cur *int, requested, def int) error {
-		if requested != 0 && *cur != requested {
-			*cur, changed = requested, true
+	cfg := &Config{}
+	if err := json.Unmarshal(data, cfg); err != nil {
+		return nil, fmt.Errorf("reading %s: %w (delete it to choose new ports)", path, err)
+	}
+	return cfg, nil
+}
+
+// loadConfig reads dataDir/config.json and completes it: a port given in o
+// replaces the recorded one; a port not recorded yet is the default if no
+// platform of this machine holds it and it is free, else a free port of the
+// fallback range. The registry learns every port the directory holds.
+func loadConfig(dataDir string, o Options, reg *ports.Registry) (*Config, error) {
+	cfg, err := ReadConfig(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	before := *cfg
+	err = reg.Update(func(t *ports.Txn) error {
+		pick := func(def int) (int, error) {
+			if t.Free(def) {
+				return def, nil
+			}
+			for p := range ports.Range(fallbackMin, fallbackMax, fallbackMin+rand.IntN(fallbackMax-fallbackMin+1)) {
+				if t.Free(p) {
+					return p, nil
+				}
+			}
+			return 0, fmt.Errorf("no free port left in %d-%d", fallbackMin, fallbackMax)
 		}
-		if *cur != 0 {
+		port := func(cur *int, requested, def int) error {
+			if requested != 0 {
+				*cur = requested
+			}
+			if *cur == 0 {
+				p, err := pick(def)
+				if err != nil {
+					return err
+				}
+				*cur = p
+			}
 			return nil
 		}
-		p, err := freePort(def)
-		*cur, changed = p, true
-		return err
-	}
-	if err := pick(&cfg.APIServerPort, o.APIServerPort, 6443); err != nil {
+		addr := func(cur *string, requested string, def int) error {
+			if requested != "" {
+				*cur = requested
+			}
+			if *cur == "" {
+				p, err := pick(def)
+				if err != nil {
+					return err
+				}
+				*cur = net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+			}
+			return nil
+		}
+		choices := []func() error{
+			func() error { return port(&cfg.APIServerPort, o.APIServerPort, DefaultAPIServerPort) },
+			func() error { return port(&cfg.EtcdPort, o.EtcdPort, DefaultEtcdPort) },
+			func() error { return port(&cfg.EtcdPeerPort, o.EtcdPeerPort, DefaultEtcdPeerPort) },
+			func() error { return addr(&cfg.MetricsBindAddress, o.MetricsAddr, DefaultMetricsPort) },
+			func() error { return addr(&cfg.HealthProbeBindAddress, o.HealthAddr, DefaultHealthPort) },
+		}
+		// Each port is claimed as soon as it is chosen, so that the next
+		// one is chosen apart from it. choices and listeners go in step.
+		for i, choose := range choices {
+			if err := choose(); err != nil {
+				return fmt.Errorf("choosing ports: %w", err)
+			}
+			l := cfg.listeners()[i]
+			if l.port != 0 {
+				t.Set(l.key, l.port)
+			} else {
+				t.Delete(l.key)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := pick(&cfg.EtcdPort, o.EtcdPort, 23790); err != nil {
-		return nil, err
-	}
-	if err := pick(&cfg.EtcdPeerPort, 0, 23800); err != nil {
-		return nil, err
-	}
-	if changed {
+	if *cfg != before {
 		data, _ := json.MarshalIndent(cfg, "", "  ")
-		if err := os.WriteFile(path, data, 0o600); err != nil {
+		if err := os.WriteFile(configPath(dataDir), data, 0o600); err != nil {
 			return nil, err
 		}
 	}
 	return cfg, nil
 }
 
-// freePort returns preferred if it can be bound, else a free port.
-func freePort(preferred int) (int, error) {
-	if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", preferred)); err == nil {
-		_ = l.Close()
-		return preferred, nil
+// listener is one port `kumo up` opens.
+type listener struct {
+	key  string // in the port registry
+	what string // for people
+	flag string // the flag of `kumo up` that changes it
+	addr string // host:port; "" or "0" when disabled
+	port int    // 0 when disabled or not chosen yet
+}
+
+// listeners are the ports of c, in the order of loadConfig's choices.
+func (c *Config) listeners() []listener {
+	loopback := func(p int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)) }
+	ls := []listener{
+		{key: "apiserver", what: "the management API server", flag: "--apiserver-port", addr: loopback(c.APIServerPort)},
+		{key: "etcd", what: "the management etcd", flag: "--etcd-port", addr: loopback(c.EtcdPort)},
+		{key: "etcd-peer", what: "the management etcd's peer traffic", flag: "--etcd-peer-port", addr: loopback(c.EtcdPeerPort)},
+		{key: "metrics", what: "the manager's metrics", flag: "--metrics-bind-address", addr: c.MetricsBindAddress},
+		{key: "health", what: "the manager's health probes", flag: "--health-probe-bind-address", addr: c.HealthProbeBindAddress},
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for i := range ls {
+		if _, p, err := net.SplitHostPort(ls[i].addr); err == nil {
+			ls[i].port, _ = strconv.Atoi(p)
+		}
 	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ls
+}
+
+// checkPorts fails, naming the flag that changes it, for the first port of
+// cfg that something else listens on.
+func checkPorts(cfg *Config, reg *ports.Registry) error {
+	for _, l := range cfg.listeners() {
+		if l.port == 0 || ports.Bindable(l.addr) {
+			continue
+		}
+		by := "another program"
+		_ = reg.Update(func(t *ports.Txn) error {
+			if owner, _, ok := t.Holder(l.port); ok && owner != reg.Owner() && Running(owner) {
+				by = "the Kumo platform at " + owner
+			}
+			return nil
+		})
+		return fmt.Errorf("port %d for %s is in use by %s; stop it or pass %s", l.port, l.what, by, l.flag)
+	}
+	return nil
 }

@@ -1,14 +1,24 @@
 package platform
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/kumo-dev/kumo/internal/ports"
 )
+
+// registry is a port registry of the test's own, as seen by dataDir.
+func registry(t *testing.T, dataDir string) *ports.Registry {
+	path := filepath.Join(t.TempDir(), "ports.json")
+	return ports.Open(path, dataDir)
+}
 
 // TestConfigKeepsPortsAcrossRestarts: kubeconfigs and tenant API servers
 // point at the ports chosen on the first run, so later runs must reuse them
@@ -16,7 +26,8 @@ import (
 func TestConfigKeepsPortsAcrossRestarts(t *testing.T) {
 	g := NewWithT(t)
 	dir := t.TempDir()
-	first, err := loadConfig(dir, Options{})
+	reg := registry(t, dir)
+	first, err := loadConfig(dir, Options{}, reg)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(first.APIServerPort).NotTo(BeZero())
 	g.Expect(first.EtcdPort).NotTo(Equal(first.EtcdPeerPort))
@@ -26,24 +37,105 @@ func TestConfigKeepsPortsAcrossRestarts(t *testing.T) {
 	if err == nil {
 		defer func() { _ = l.Close() }()
 	}
-	again, err := loadConfig(dir, Options{})
+	again, err := loadConfig(dir, Options{}, reg)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(again).To(Equal(first))
 
 	// An explicit port wins and is remembered.
-	explicit, err := loadConfig(dir, Options{APIServerPort: 17443})
+	explicit, err := loadConfig(dir, Options{APIServerPort: 17443}, reg)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(explicit.APIServerPort).To(Equal(17443))
-	later, err := loadConfig(dir, Options{})
+	later, err := loadConfig(dir, Options{}, reg)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(later.APIServerPort).To(Equal(17443))
+}
+
+// TestConfigTwoPlatforms: every port of two data directories on one machine
+// is chosen apart, also while the first platform is stopped (nothing
+// listens: only the registry knows), and none is 8080 or 8081.
+func TestConfigTwoPlatforms(t *testing.T) {
+	g := NewWithT(t)
+	path := filepath.Join(t.TempDir(), "ports.json")
+	seen := map[int]string{}
+	for _, dir := range []string{t.TempDir(), t.TempDir()} {
+		cfg, err := loadConfig(dir, Options{}, ports.Open(path, dir))
+		g.Expect(err).NotTo(HaveOccurred())
+		ls := cfg.listeners()
+		g.Expect(ls).To(HaveLen(5))
+		for _, l := range ls {
+			g.Expect(l.port).NotTo(BeZero(), "%s has a port", l.what)
+			g.Expect(l.port).NotTo(BeElementOf(8080, 8081))
+			g.Expect(seen).NotTo(HaveKey(l.port), "port %d chosen for %s and %s", l.port, seen[l.port], l.what)
+			seen[l.port] = dir + " " + l.what
+		}
+	}
+}
+
+// TestConfigKeepsAddressesGiven: bind addresses given once, or "0" for
+// disabled, are remembered like ports.
+func TestConfigKeepsAddressesGiven(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	reg := registry(t, dir)
+	_, err := loadConfig(dir, Options{MetricsAddr: "0", HealthAddr: "127.0.0.1:17811"}, reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	cfg, err := loadConfig(dir, Options{}, reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cfg.MetricsBindAddress).To(Equal("0"))
+	g.Expect(cfg.HealthProbeBindAddress).To(Equal("127.0.0.1:17811"))
+}
+
+// TestCheckPortsNamesTheFlag: a taken port stops `kumo up` before anything
+// starts, with the flag that moves it.
+func TestCheckPortsNamesTheFlag(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	reg := registry(t, dir)
+	cfg, err := loadConfig(dir, Options{}, reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(checkPorts(cfg, reg)).To(Succeed())
+	for _, l := range cfg.listeners() {
+		busy, err := net.Listen("tcp", l.addr)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(checkPorts(cfg, reg)).To(MatchError(fmt.Sprintf(
+			"port %d for %s is in use by another program; stop it or pass %s", l.port, l.what, l.flag)))
+		_ = busy.Close()
+	}
+	g.Expect(cfg.listeners()[0].flag).To(Equal("--apiserver-port"))
+}
+
+func TestBannerRunsAsTyped(t *testing.T) {
+	g := NewWithT(t)
+	b := banner(Options{DataDir: "/tmp/kumo two", Command: "bin/kumo"}, "/tmp/kumo two/kubeconfig")
+	g.Expect(b).To(ContainSubstring("  export KUMO_DATA_DIR='/tmp/kumo two'\n"))
+	g.Expect(b).To(ContainSubstring("  export KUBECONFIG='/tmp/kumo two/kubeconfig'\n"))
+	g.Expect(b).To(ContainSubstring("  bin/kumo kubectl get regions\n"))
+	g.Expect(b).To(ContainSubstring(`"bin/kumo up --data-dir '/tmp/kumo two'" again`))
+	for _, line := range strings.Split(b, "\n") {
+		g.Expect(line).NotTo(MatchRegexp(`^\s*kumo `), "a bare kumo may not be on PATH")
+	}
+	g.Expect(banner(Options{DataDir: homeDataDir(), Command: "kumo"}, "k")).NotTo(ContainSubstring("KUMO_DATA_DIR"))
+}
+
+func TestRunning(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	g.Expect(Running(dir)).To(BeFalse())
+	g.Expect(Running(filepath.Join(dir, "missing"))).To(BeFalse())
+	unlock, err := lockDir(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(Running(dir)).To(BeTrue())
+	_, err = lockDir(dir)
+	g.Expect(err).To(HaveOccurred(), "a look by Running leaves the lock to its holder")
+	unlock()
+	g.Expect(Running(dir)).To(BeFalse())
 }
 
 func TestConfigRefusesACorruptFile(t *testing.T) {
 	g := NewWithT(t)
 	dir := t.TempDir()
 	g.Expect(os.WriteFile(filepath.Join(dir, "config.json"), []byte("{not json"), 0o600)).To(Succeed())
-	_, err := loadConfig(dir, Options{})
+	_, err := loadConfig(dir, Options{}, registry(t, dir))
 	g.Expect(err).To(MatchError(ContainSubstring("delete it to choose new ports")))
 }
 

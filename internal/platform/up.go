@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -27,6 +27,8 @@ import (
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 	"github.com/kumo-dev/kumo/internal/manager"
+	"github.com/kumo-dev/kumo/internal/platform/console"
+	"github.com/kumo-dev/kumo/internal/ports"
 	"github.com/kumo-dev/kumo/internal/process"
 	"github.com/kumo-dev/kumo/internal/toolchain"
 )
@@ -37,15 +39,22 @@ type Options struct {
 	DataDir string
 	// CacheDir holds the built binaries.
 	CacheDir string
-	// APIServerPort and EtcdPort: 0 keeps the ports chosen on first run.
-	APIServerPort, EtcdPort int
-	// MetricsAddr and HealthAddr of the manager ("0" disables).
+	// APIServerPort, EtcdPort and EtcdPeerPort: 0 keeps the ports chosen on
+	// the data directory's first run; another value replaces them for good.
+	APIServerPort, EtcdPort, EtcdPeerPort int
+	// MetricsAddr and HealthAddr of the manager: "" keeps the addresses
+	// chosen on the first run, "0" disables; like the ports, a value given
+	// once is kept.
 	MetricsAddr, HealthAddr string
 	// VMBootDelay is how long a sim VM takes to boot.
 	VMBootDelay time.Duration
-	// Out receives progress for the person who ran `kumo up`.
+	// Out receives progress and one line per cluster event for the person
+	// who ran `kumo up`; Log receives the details.
 	Out io.Writer
 	Log logr.Logger
+	// Command is how that person ran kumo (e.g. "bin/kumo", shell-quoted),
+	// so that the commands Up prints run as typed; "" means "kumo".
+	Command string
 }
 
 // KubeconfigPath is where `kumo up` writes the admin kubeconfig.
@@ -54,6 +63,11 @@ func KubeconfigPath(dataDir string) string { return filepath.Join(dataDir, "kube
 // Up runs the platform until ctx is cancelled, then stops everything it started.
 func Up(ctx context.Context, o Options) error {
 	out := o.Out
+	dataDir, err := filepath.Abs(o.DataDir)
+	if err != nil {
+		return err
+	}
+	o.DataDir = dataDir
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return fmt.Errorf("creating data directory: %w", err)
 	}
@@ -62,10 +76,19 @@ func Up(ctx context.Context, o Options) error {
 		return err
 	}
 	defer unlock()
-	cfg, err := loadConfig(o.DataDir, o)
+	if err := os.WriteFile(PIDPath(o.DataDir), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		return err
+	}
+	defer func() { _ = os.Remove(PIDPath(o.DataDir)) }()
+	reg := ports.Open(ports.DefaultPath(), o.DataDir)
+	cfg, err := loadConfig(o.DataDir, o, reg)
 	if err != nil {
 		return err
 	}
+	if err := checkPorts(cfg, reg); err != nil {
+		return err
+	}
+	con := console.New(out)
 
 	tc := toolchain.New(o.CacheDir, out)
 	bins, err := tc.All(ctx, toolchain.DefaultVersion())
@@ -84,12 +107,12 @@ func Up(ctx context.Context, o Options) error {
 			procs[i].Stop()
 		}
 	}()
-	logs := filepath.Join(o.DataDir, "logs")
+	logs := LogDir(o.DataDir)
 	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.EtcdPort)
 	peerURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.EtcdPeerPort)
 	_, _ = fmt.Fprintf(out, "Starting etcd %s on %s\n", toolchain.EtcdVersion, etcdURL)
 	etcd, err := process.Supervise(o.Log, process.Spec{
-		Name: "etcd", Path: etcdBin, LogFile: filepath.Join(logs, "etcd.log"),
+		Name: "etcd", Path: etcdBin, LogFile: filepath.Join(logs, "etcd.log"), OnRestart: con.Restarted,
 		Args: []string{
 			"--name=kumo", "--data-dir=" + filepath.Join(o.DataDir, "etcd"),
 			"--listen-client-urls=" + etcdURL, "--advertise-client-urls=" + etcdURL,
@@ -110,7 +133,7 @@ func Up(ctx context.Context, o Options) error {
 	server := fmt.Sprintf("https://127.0.0.1:%d", cfg.APIServerPort)
 	_, _ = fmt.Fprintf(out, "Starting kube-apiserver %s on %s\n", kube.Version, server)
 	apiserver, err := process.Supervise(o.Log, process.Spec{
-		Name: "kube-apiserver", Path: kube.APIServer, LogFile: filepath.Join(logs, "kube-apiserver.log"),
+		Name: "kube-apiserver", Path: kube.APIServer, LogFile: filepath.Join(logs, "kube-apiserver.log"), OnRestart: con.Restarted,
 		Args: []string{
 			"--etcd-servers=" + etcdURL,
 			fmt.Sprintf("--secure-port=%d", cfg.APIServerPort), "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
@@ -149,7 +172,7 @@ func Up(ctx context.Context, o Options) error {
 		return err
 	}
 	kcm, err := process.Supervise(o.Log, process.Spec{
-		Name: "kube-controller-manager", Path: kube.ControllerManager, LogFile: filepath.Join(logs, "kube-controller-manager.log"),
+		Name: "kube-controller-manager", Path: kube.ControllerManager, LogFile: filepath.Join(logs, "kube-controller-manager.log"), OnRestart: con.Restarted,
 		Args: []string{
 			"--kubeconfig=" + kcmPath, "--authentication-kubeconfig=" + kcmPath, "--authorization-kubeconfig=" + kcmPath,
 			"--leader-elect=false", "--secure-port=0", "--profiling=false", "--use-service-account-credentials=true",
@@ -190,32 +213,58 @@ func Up(ctx context.Context, o Options) error {
 		return err
 	}
 	runtime := cpprocess.New(cpprocess.Options{
-		Dir: filepath.Join(o.DataDir, "clusters"), EtcdEndpoints: []string{etcdURL}, Toolchain: tc, Log: o.Log,
+		Dir: ClustersDir(o.DataDir), EtcdEndpoints: []string{etcdURL}, Toolchain: tc, Log: o.Log,
+		Ports: reg, OnRestart: con.Restarted,
 	})
 	defer runtime.Shutdown()
 	mgr, err := manager.New(restCfg, manager.Options{
 		Provider: simCloud, ProviderName: "sim", Sim: simCloud, Runtime: runtime,
-		MetricsAddr: o.MetricsAddr, HealthAddr: o.HealthAddr,
-		LeaderElection: true, LeaderElectionNamespace: "kumo-system",
+		MetricsAddr: cfg.MetricsBindAddress, HealthAddr: cfg.HealthProbeBindAddress,
+		LeaderElection: true, LeaderElectionNamespace: "kumo-system", Log: o.Log,
 	})
 	if err != nil {
 		return err
 	}
-	_, _ = fmt.Fprintf(out, `
-Kumo is up (data in %s). In another shell:
-
-  export KUBECONFIG=%s
-  kumo kubectl get regions
-  kumo kubectl apply -f examples/cluster.yaml
-  kumo kubectl get clusters -w
-
-Press Ctrl-C to stop; "kumo up" again resumes where it left off.
-`, o.DataDir, kcPath)
+	if err := con.Watch(mgr); err != nil {
+		return err
+	}
+	_, _ = fmt.Fprint(out, banner(o, kcPath))
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("running manager: %w", err)
 	}
 	_, _ = fmt.Fprintln(out, "Stopping Kumo")
 	return nil
+}
+
+// banner tells the person who ran `kumo up` how to use it, in commands
+// that run as typed in another shell.
+func banner(o Options, kubeconfig string) string {
+	kumo := o.Command
+	if kumo == "" {
+		kumo = "kumo"
+	}
+	up := kumo + " up"
+	var b strings.Builder
+	b.WriteString("\nKumo is up. In another shell:\n\n")
+	if o.DataDir != homeDataDir() {
+		fmt.Fprintf(&b, "  export KUMO_DATA_DIR=%s\n", ShellQuote(o.DataDir))
+		up += " --data-dir " + ShellQuote(o.DataDir)
+	}
+	fmt.Fprintf(&b, "  export KUBECONFIG=%s\n", ShellQuote(kubeconfig))
+	for _, c := range []string{"kubectl get regions", "kubectl apply -f examples/cluster.yaml", "kubectl get clusters -w", "status", "logs -f"} {
+		fmt.Fprintf(&b, "  %s %s\n", kumo, c)
+	}
+	fmt.Fprintf(&b, "\nCtrl-C or %q stops Kumo; %q again resumes where it left off.\n", kumo+" down", up)
+	fmt.Fprintf(&b, "What happens to clusters follows; the details are in %s.\n\n", LogDir(o.DataDir))
+	return b.String()
+}
+
+// ShellQuote quotes s for a POSIX shell, if it needs quoting.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // installCRDs creates or updates Kumo's CRDs and waits until they serve.
@@ -346,17 +395,4 @@ func waitHTTP(ctx context.Context, url string, tlsCfg *tls.Config, timeout time.
 		return fmt.Errorf("%w (last: %w)", err, last)
 	}
 	return err
-}
-
-// lockDir keeps two `kumo up` from sharing a data directory.
-func lockDir(dir string) (func(), error) {
-	f, err := os.OpenFile(filepath.Join(dir, "kumo.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("another `kumo up` is using %s (stop it first, or pass --data-dir)", dir)
-	}
-	return func() { _ = f.Close() }, nil
 }

@@ -25,6 +25,9 @@ type Spec struct {
 	// LogFile receives stdout and stderr (appended); empty discards them.
 	LogFile string
 	Dir     string
+	// OnRestart, when set, is called by a Supervisor each time the process
+	// exited and is about to be restarted, with the reason it exited.
+	OnRestart func(spec Spec, exit error)
 }
 
 // Process is one running child.
@@ -140,7 +143,10 @@ func (s *Supervisor) loop(ctx context.Context) {
 		if time.Since(started) > time.Minute {
 			backoff = 500 * time.Millisecond
 		}
-		s.log.Info("Process exited, restarting", "err", errString(err), "backoff", backoff)
+		s.log.Info("Process exited, restarting", "err", ExitReason(err), "backoff", backoff)
+		if s.spec.OnRestart != nil {
+			s.spec.OnRestart(s.spec, err)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -186,7 +192,9 @@ func (s *Supervisor) Stop() {
 	<-s.done
 }
 
-func errString(err error) string {
+// ExitReason says why a process exited, e.g. "signal: killed", from the
+// error of its Wait.
+func ExitReason(err error) string {
 	if err == nil {
 		return "exited 0"
 	}

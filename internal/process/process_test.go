@@ -34,6 +34,16 @@ func TestSupervisorRestartsADeadProcess(t *testing.T) {
 	g.Eventually(started, 10*time.Second, 50*time.Millisecond).Should(Equal(2), "both runs append to the log")
 }
 
+func TestSupervisorReportsRestarts(t *testing.T) {
+	g := NewWithT(t)
+	exits := make(chan string, 10)
+	s, err := Supervise(logr.Discard(), Spec{Name: "quitter", Path: "/bin/sh", Args: []string{"-c", "exit 3"},
+		OnRestart: func(spec Spec, exit error) { exits <- spec.Name + ": " + ExitReason(exit) }})
+	g.Expect(err).NotTo(HaveOccurred())
+	defer s.Stop()
+	g.Eventually(exits, 10*time.Second).Should(Receive(Equal("quitter: exit status 3")))
+}
+
 func TestStopEndsTheProcessGroup(t *testing.T) {
 	g := NewWithT(t)
 	// The shell's child sleeps on; Stop must take it down with the group.

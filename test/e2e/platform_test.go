@@ -58,6 +58,7 @@ func TestMain(m *testing.M) {
 type platform struct {
 	t       testing.TB
 	dataDir string
+	// apiPort and etcd are passed to kumo up unless 0.
 	apiPort int
 	etcd    int
 	cmd     *exec.Cmd
@@ -92,9 +93,11 @@ func (p *platform) start() {
 		p.t.Fatal(err)
 	}
 	p.log = log
-	p.cmd = exec.Command(kumoBin, "up", "--data-dir", p.dataDir,
-		"--apiserver-port", fmt.Sprint(p.apiPort), "--etcd-port", fmt.Sprint(p.etcd),
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+	p.cmd = exec.Command(kumoBin, "up", "--data-dir", p.dataDir)
+	if p.apiPort != 0 { // else the ports kumo up chooses
+		p.cmd.Args = append(p.cmd.Args, "--apiserver-port", fmt.Sprint(p.apiPort), "--etcd-port", fmt.Sprint(p.etcd),
+			"--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+	}
 	p.cmd.Args = append(p.cmd.Args, p.extraArgs...)
 	p.cmd.Stdout, p.cmd.Stderr = log, log
 	if err := p.cmd.Start(); err != nil {
@@ -144,13 +147,20 @@ func (p *platform) kill() {
 	})
 }
 
+// dumpLogs shows the end of what kumo up printed and of the manager's log
+// (the terminal shows only one line per event).
 func (p *platform) dumpLogs() {
-	data, _ := os.ReadFile(filepath.Join(p.dataDir, "kumo-up.log"))
-	lines := strings.Split(string(data), "\n")
-	if len(lines) > 80 {
-		lines = lines[len(lines)-80:]
+	for what, path := range map[string]string{
+		"kumo up":          filepath.Join(p.dataDir, "kumo-up.log"),
+		"logs/manager.log": filepath.Join(p.dataDir, "logs", "manager.log"),
+	} {
+		data, _ := os.ReadFile(path)
+		lines := strings.Split(string(data), "\n")
+		if len(lines) > 80 {
+			lines = lines[len(lines)-80:]
+		}
+		p.t.Logf("last lines of %s:\n%s", what, strings.Join(lines, "\n"))
 	}
-	p.t.Logf("last lines of kumo up:\n%s", strings.Join(lines, "\n"))
 }
 
 func (p *platform) kubeconfig() string { return filepath.Join(p.dataDir, "kubeconfig") }

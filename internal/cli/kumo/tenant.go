@@ -32,6 +32,9 @@ data directory. Production installs bind their own identities to kumo:tenant.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Namespace = args[0]
+			if !platform.Running(o.DataDir) {
+				return notRunning(o.DataDir)
+			}
 			kc, err := platform.AddTenant(cmd.Context(), o)
 			if err != nil {
 				return err
@@ -43,11 +46,12 @@ data directory. Production installs bind their own identities to kumo:tenant.`,
 			if err := os.WriteFile(out, kc, 0o600); err != nil {
 				return err
 			}
-			_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "User %s may now manage clusters in namespace %s; kubeconfig written to %s\n", o.User, o.Namespace, out)
+			_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "User %s may now manage clusters in namespace %s; kubeconfig written to %s\nTry: KUBECONFIG=%s %s cluster list\n",
+				o.User, o.Namespace, out, platform.ShellQuote(out), sibling("kumoctl"))
 			return nil
 		},
 	}
-	add.Flags().StringVar(&o.DataDir, "data-dir", defaultDataDir(), "data directory of the local platform")
+	dataDirFlag(add.Flags(), &o.DataDir)
 	add.Flags().StringVar(&o.User, "user", "", "user name (the certificate's common name)")
 	add.Flags().StringVarP(&out, "out", "o", "", "write the kubeconfig here instead of stdout")
 	_ = add.MarkFlagRequired("user")

@@ -1,6 +1,7 @@
 package kumo
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -14,18 +15,6 @@ import (
 	"github.com/kumo-dev/kumo/internal/toolchain"
 )
 
-// defaultDataDir is ~/.kumo, or $KUMO_DATA_DIR.
-func defaultDataDir() string {
-	if d := os.Getenv("KUMO_DATA_DIR"); d != "" {
-		return d
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ".kumo"
-	}
-	return filepath.Join(home, ".kumo")
-}
-
 func newUpCommand() *cobra.Command {
 	o := platform.Options{}
 	var verbosity int
@@ -37,32 +26,61 @@ RBAC), Kumo's CRDs, two simulated regions (tokyo-1, osaka-1) and the manager,
 which runs each tenant cluster's control plane as local processes and its
 nodes with kwok.
 
-All state lives in the data directory. Ctrl-C stops everything; running
-"kumo up" again resumes every cluster, workload and VM. The first run builds
-the Kubernetes binaries (a few minutes), later runs start in seconds.`,
+All state lives in the data directory. Ctrl-C (or "kumo down" in another
+shell) stops everything; running "kumo up" again resumes every cluster,
+workload and VM. The first run builds the Kubernetes binaries (a few
+minutes), later runs start in seconds.
+
+The terminal shows one line per cluster event (created, Ready, scaled,
+failed, deleted) and per component restart; the manager's log goes to
+logs/manager.log in the data directory ("kumo logs"), and "-v 2" shows it
+here too.
+
+Ports are chosen on a data directory's first run (the defaults if free, else
+free ones no other platform of this machine holds) and kept in its
+config.json; a port flag replaces the kept port for good. Several platforms
+run side by side, each with its own data directory.`,
 		Example: `  # run with state in ~/.kumo
   kumo up
 
-  # a second, separate platform
-  kumo up --data-dir /tmp/kumo2 --apiserver-port 7443 --etcd-port 24790`,
+  # a second, separate platform: its ports are chosen so as not to clash
+  kumo up --data-dir /tmp/kumo2
+
+  # fixed ports, kept for later runs of this data directory
+  kumo up --data-dir /tmp/kumo3 --apiserver-port 7443 --etcd-port 24790`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := textlogger.NewLogger(textlogger.NewConfig(textlogger.Verbosity(verbosity), textlogger.Output(cmd.ErrOrStderr())))
+			logPath := platform.ManagerLogPath(o.DataDir)
+			if err := os.MkdirAll(filepath.Dir(logPath), 0o700); err != nil {
+				return err
+			}
+			logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = logFile.Close() }()
+			var w io.Writer = logFile
+			if verbosity > 0 {
+				w = io.MultiWriter(logFile, cmd.ErrOrStderr())
+			}
+			log := textlogger.NewLogger(textlogger.NewConfig(textlogger.Verbosity(verbosity), textlogger.Output(w)))
 			ctrl.SetLogger(log)
 			klog.SetLogger(log)
 			o.Out = cmd.OutOrStdout()
 			o.Log = log
+			o.Command = self
 			return platform.Up(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.DataDir, "data-dir", defaultDataDir(), "directory for all platform state ($KUMO_DATA_DIR)")
+	dataDirFlag(f, &o.DataDir)
 	f.StringVar(&o.CacheDir, "cache-dir", toolchain.DefaultDir(), "directory for built binaries ($KUMO_CACHE_DIR)")
-	f.IntVar(&o.APIServerPort, "apiserver-port", 0, "management API server port (default: 6443, or a free port, kept across restarts)")
-	f.IntVar(&o.EtcdPort, "etcd-port", 0, "management etcd port (default: 23790, or a free port, kept across restarts)")
-	f.StringVar(&o.MetricsAddr, "metrics-bind-address", "127.0.0.1:8080", `manager metrics address ("0" disables)`)
-	f.StringVar(&o.HealthAddr, "health-probe-bind-address", "127.0.0.1:8081", `manager /healthz and /readyz address ("0" disables)`)
+	f.IntVar(&o.APIServerPort, "apiserver-port", 0, "management API server port (default: 6443 or a free port, kept across restarts)")
+	f.IntVar(&o.EtcdPort, "etcd-port", 0, "management etcd client port (default: 23790 or a free port, kept across restarts)")
+	f.IntVar(&o.EtcdPeerPort, "etcd-peer-port", 0, "management etcd peer port (default: 23800 or a free port, kept across restarts)")
+	f.StringVar(&o.MetricsAddr, "metrics-bind-address", "", `manager metrics address (default: 127.0.0.1:23810 or a free port, kept across restarts; "0" disables)`)
+	f.StringVar(&o.HealthAddr, "health-probe-bind-address", "", `manager /healthz and /readyz address (default: 127.0.0.1:23811 or a free port, kept across restarts; "0" disables)`)
 	f.DurationVar(&o.VMBootDelay, "vm-boot-delay", 300*time.Millisecond, "how long a simulated VM takes to boot")
-	f.IntVar(&verbosity, "v", 0, "log verbosity")
+	f.IntVarP(&verbosity, "v", "v", 0, "log verbosity; above 0 the manager's log is shown here too")
 	return cmd
 }

@@ -8,12 +8,10 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +23,7 @@ import (
 	"github.com/kumo-dev/kumo/internal/controlplane"
 	"github.com/kumo-dev/kumo/internal/kwok"
 	"github.com/kumo-dev/kumo/internal/pki"
+	"github.com/kumo-dev/kumo/internal/ports"
 	"github.com/kumo-dev/kumo/internal/process"
 	"github.com/kumo-dev/kumo/internal/toolchain"
 )
@@ -37,6 +36,12 @@ type Options struct {
 	EtcdEndpoints []string
 	Toolchain     *toolchain.Toolchain
 	Log           logr.Logger
+	// Ports, when set, is the machine's port registry: tenant ports are
+	// claimed there, so that platforms of other data directories never
+	// take them, and given back when a cluster is deleted.
+	Ports *ports.Registry
+	// OnRestart, when set, hears of every restart of a component.
+	OnRestart func(spec process.Spec, exit error)
 }
 
 // Runtime runs control planes as local processes.
@@ -60,59 +65,6 @@ type instance struct {
 // New returns a runtime; nothing runs until Ensure.
 func New(opts Options) *Runtime {
 	return &Runtime{opts: opts, running: map[types.UID]*instance{}}
-}
-
-// Tenant API servers listen on ports of this range, below Linux's
-// ephemeral range, so that no outgoing connection can hold a port a
-// restarting API server needs.
-const portMin, portMax = 30000, 32767
-
-// AllocateEndpoint picks a loopback port for a cluster and records it in
-// the cluster's folder: asking again returns the same port, and no two
-// clusters of this runtime ever get the same one, running or not.
-func (r *Runtime) AllocateEndpoint(_ context.Context, c controlplane.Ref) (string, int32, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if port, ok := r.recordedPort(c.UID); ok {
-		return "127.0.0.1", port, nil
-	}
-	taken := map[int32]bool{}
-	entries, _ := os.ReadDir(r.opts.Dir)
-	for _, e := range entries {
-		if port, ok := r.recordedPort(types.UID(e.Name())); ok {
-			taken[port] = true
-		}
-	}
-	start := portMin + rand.IntN(portMax-portMin+1)
-	for i := 0; i <= portMax-portMin; i++ {
-		port := int32(portMin + (start-portMin+i)%(portMax-portMin+1))
-		if taken[port] {
-			continue
-		}
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue // in use by something else
-		}
-		_ = l.Close()
-		dir := r.clusterDir(c.UID)
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return "", 0, err
-		}
-		if err := os.WriteFile(filepath.Join(dir, "port"), []byte(strconv.Itoa(int(port))), 0o600); err != nil {
-			return "", 0, fmt.Errorf("recording port of %s: %w", c, err)
-		}
-		return "127.0.0.1", port, nil
-	}
-	return "", 0, fmt.Errorf("no free port left in %d-%d for %s", portMin, portMax, c)
-}
-
-func (r *Runtime) recordedPort(uid types.UID) (int32, bool) {
-	data, err := os.ReadFile(filepath.Join(r.clusterDir(uid), "port"))
-	if err != nil {
-		return 0, false
-	}
-	port, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	return int32(port), err == nil
 }
 
 // Ensure writes the cluster's certificates and kubeconfigs, starts its
@@ -167,7 +119,7 @@ func (r *Runtime) Delete(ctx context.Context, c controlplane.Ref) error {
 	if err := os.RemoveAll(r.clusterDir(c.UID)); err != nil {
 		return fmt.Errorf("removing files of %s: %w", c, err)
 	}
-	return nil
+	return r.releasePort(c)
 }
 
 // Running reports the process IDs of a cluster's control plane, by component.
@@ -394,6 +346,7 @@ func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinari
 	}
 	inst := &instance{version: bins.Version, port: spec.Port}
 	for _, s := range specs {
+		s.OnRestart = r.opts.OnRestart
 		sup, err := process.Supervise(log, s)
 		if err != nil {
 			for _, started := range inst.procs {
