@@ -85,13 +85,16 @@ const (
 	// starting again (after a restart of the platform, or of a component)
 	// and does not answer yet.
 	ClusterStarting ClusterPhase = "Starting"
+	// ClusterDegraded: the cluster was Ready and lost nodes without its
+	// spec changing; the Ready condition says why.
+	ClusterDegraded ClusterPhase = "Degraded"
 	ClusterDeleting ClusterPhase = "Deleting"
 	ClusterFailed   ClusterPhase = "Failed"
 )
 
 // ClusterStatus is what Kumo observed of a cluster.
 type ClusterStatus struct {
-	// Phase summarises the conditions: Provisioning, Ready, Scaling, Starting, Deleting or Failed.
+	// Phase summarises the conditions: Provisioning, Ready, Scaling, Starting, Degraded, Deleting or Failed.
 	// +optional
 	Phase ClusterPhase `json:"phase,omitempty"`
 	// Version is the Kubernetes version the control plane runs.

@@ -38,7 +38,8 @@ etcd, kube-apiserver or kube-controller-manager: that component of the
 management plane. Otherwise CLUSTER is a tenant cluster, as NAMESPACE/NAME, or
 as NAME when only one namespace has a cluster of that name, and COMPONENT one
 of its control plane's: kube-apiserver (the default), kube-controller-manager
-or kube-scheduler. Tenant clusters keep their state in the management etcd.`,
+or kube-scheduler, or kwok (which plays its nodes' kubelets inside kumo).
+Tenant clusters keep their state in the management etcd.`,
 		Example: `  # follow the manager's log
   kumo logs -f
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 )
@@ -12,6 +13,12 @@ import (
 // reconcile, whatever the phases did.
 func (r *Reconciler) updateStatus(s *scope) {
 	c := s.cluster
+	// The Ready condition as the last reconcile left it (a copy: the
+	// conditions are rewritten below).
+	var readyBefore *metav1.Condition
+	if cond := meta.FindStatusCondition(c.Status.Conditions, kumov1.ReadyCondition); cond != nil {
+		readyBefore = cond.DeepCopy()
+	}
 	pools := map[string]*kumov1.NodePoolStatus{}
 	var ready, existing int32
 	for _, p := range c.Spec.NodePools {
@@ -56,7 +63,8 @@ func (r *Reconciler) updateStatus(s *scope) {
 
 	cp := meta.FindStatusCondition(c.Status.Conditions, kumov1.ControlPlaneReadyCondition)
 	nodes := meta.FindStatusCondition(c.Status.Conditions, kumov1.NodesReadyCondition)
-	wasReady := c.Status.Phase == kumov1.ClusterReady || c.Status.Phase == kumov1.ClusterScaling || c.Status.Phase == kumov1.ClusterStarting
+	wasReady := c.Status.Phase == kumov1.ClusterReady || c.Status.Phase == kumov1.ClusterScaling ||
+		c.Status.Phase == kumov1.ClusterStarting || c.Status.Phase == kumov1.ClusterDegraded
 	switch {
 	case !c.DeletionTimestamp.IsZero():
 		c.Status.Phase = kumov1.ClusterDeleting
@@ -80,12 +88,17 @@ func (r *Reconciler) updateStatus(s *scope) {
 		c.Status.Phase = kumov1.ClusterReady
 		setCondition(c, kumov1.ReadyCondition, true, kumov1.ReadyReason, nodes.Message)
 	default:
-		// Nodes come and go on a cluster that was Ready: it scales. On one
-		// being created, they are part of provisioning it.
+		// Nodes come and go on a cluster that was Ready: it scales when its
+		// spec changed since it was Ready (or it was scaling already); when
+		// not, nodes were lost and it is Degraded, with the nodes' reason.
+		// On a cluster being created, they are part of provisioning it.
 		reason := nodes.Reason
 		c.Status.Phase = kumov1.ClusterProvisioning
 		if wasReady {
-			c.Status.Phase, reason = kumov1.ClusterScaling, kumov1.ScalingReason
+			c.Status.Phase = kumov1.ClusterDegraded
+			if prev := readyBefore; prev == nil || prev.ObservedGeneration < c.Generation || prev.Reason == kumov1.ScalingReason {
+				c.Status.Phase, reason = kumov1.ClusterScaling, kumov1.ScalingReason
+			}
 		}
 		setCondition(c, kumov1.ReadyCondition, false, reason, nodes.Message)
 	}
