@@ -54,6 +54,11 @@ func TestUserStory(t *testing.T) {
 	if strings.Count(info, "v1.36.3|Kumo simulated node (kwok ") != 3 || strings.Count(info, "|kwok\n") != 3 {
 		t.Errorf("nodes do not report the cluster's kubelet version, a simulated OS image and the kwok label:\n%s", info)
 	}
+	// ... and their VM's address, as kubectl get nodes -o wide shows it.
+	ips := tenant("get", "nodes", "-o", "jsonpath={range .items[*]}{.status.addresses[?(@.type==\"InternalIP\")].address}{\"\\n\"}{end}")
+	if strings.Count(ips, "10.") != 3 {
+		t.Errorf("nodes do not report their VM's address:\n%s", ips)
+	}
 	nodeJSON := tenant("get", "nodes", "-o", "jsonpath={range .items[*]}{.spec.providerID} {.metadata.labels.kumo\\.dev/pool}{\"\\n\"}{end}")
 	if strings.Count(nodeJSON, "sim://tokyo-1/") != 3 || strings.Count(nodeJSON, " default") != 3 {
 		t.Errorf("nodes lack providerID or pool label:\n%s", nodeJSON)

@@ -95,8 +95,13 @@ func (r *Reconciler) newNode(ctx context.Context, m *kumov1.Machine, cluster *ku
 		Status: corev1.NodeStatus{
 			Capacity:    capacity,
 			Allocatable: capacity,
-			Addresses:   []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: m.Status.Address}},
-			NodeInfo:    kwok.NodeInfo(version),
+			// Both, as a kubelet reports them; kwok's node stage rewrites the
+			// list (and drops the IP) when either is missing.
+			Addresses: []corev1.NodeAddress{
+				{Type: corev1.NodeInternalIP, Address: m.Status.Address},
+				{Type: corev1.NodeHostName, Address: m.Name},
+			},
+			NodeInfo: kwok.NodeInfo(version),
 		},
 	}
 }
