@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/kumo-dev/kumo/internal/ports"
 )
@@ -173,11 +174,17 @@ func (c *Config) listeners() []listener {
 	return ls
 }
 
+// portWait is how long a port may stay busy before `kumo up` gives up on
+// it: the sockets of a platform that was just killed, or an outgoing
+// connection that happened to get the port, free it within seconds.
+var portWait = 10 * time.Second
+
 // checkPorts fails, naming the flag that changes it, for the first port of
 // cfg that something else listens on.
 func checkPorts(cfg *Config, reg *ports.Registry) error {
+	deadline := time.Now().Add(portWait)
 	for _, l := range cfg.listeners() {
-		if l.port == 0 || ports.Bindable(l.addr) {
+		if l.port == 0 || bindableBy(l.addr, deadline) {
 			continue
 		}
 		by := "another program"
@@ -190,4 +197,17 @@ func checkPorts(cfg *Config, reg *ports.Registry) error {
 		return fmt.Errorf("port %d for %s is in use by %s; stop it or pass %s", l.port, l.what, by, l.flag)
 	}
 	return nil
+}
+
+// bindableBy polls until addr can be bound or the deadline passes.
+func bindableBy(addr string, deadline time.Time) bool {
+	for {
+		if ports.Bindable(addr) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

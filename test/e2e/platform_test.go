@@ -66,6 +66,8 @@ type platform struct {
 	exited  chan struct{}
 	// extraArgs are added to `kumo up`.
 	extraArgs []string
+	// stoppedAt is how long logs/manager.log was when Ctrl-C was sent.
+	stoppedAt int64
 }
 
 func freePort(t testing.TB) int {
@@ -120,6 +122,7 @@ func (p *platform) stop() {
 	case <-p.exited:
 		return
 	default:
+		p.markStop()
 		_ = p.cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-p.exited:
@@ -131,6 +134,13 @@ func (p *platform) stop() {
 	_ = p.log.Close()
 	if p.t.Failed() {
 		p.dumpLogs()
+	}
+}
+
+// markStop records where the manager's log stood when a stop was asked for.
+func (p *platform) markStop() {
+	if fi, err := os.Stat(filepath.Join(p.dataDir, "logs", "manager.log")); err == nil {
+		p.stoppedAt = fi.Size()
 	}
 }
 

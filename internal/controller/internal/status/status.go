@@ -1,12 +1,16 @@
 // Package status holds what every Kumo controller does the same way when
-// reporting: conditions and events.
+// reporting: conditions, events, and write conflicts.
 package status
 
 import (
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -38,4 +42,18 @@ func RelatedEvent(rec events.EventRecorder, regarding, related client.Object, ty
 		rel = related
 	}
 	rec.Eventf(regarding, rel, typ, reason, reason, format, args...)
+}
+
+// conflictRetry is how soon a reconcile that lost a write race runs again.
+const conflictRetry = 100 * time.Millisecond
+
+// RequeueOnConflict turns a write conflict (someone changed the object
+// since it was read) into a quick requeue: the next reconcile reads the
+// new version. It is the normal course of optimistic concurrency, not an
+// error worth a log line.
+func RequeueOnConflict(res ctrl.Result, err error) (ctrl.Result, error) {
+	if apierrors.IsConflict(err) {
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	}
+	return res, err
 }
