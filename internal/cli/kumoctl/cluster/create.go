@@ -40,10 +40,11 @@ the platform and one node pool of --nodes VMs of --flavor in --region.
 
 Without --version the cluster gets the platform's default version (the one
 the platform team marked, else the newest Supported one; see "kumoctl
-versions"). Without --region it runs in the platform's default region (the
-one the platform team marked, else the region with the most free vCPUs that
-has room for it; see "kumoctl regions"). The "created" line says what was
-chosen.
+versions"). Without --region it runs in the platform's default region: the
+one the platform team marked if it can take the nodes (it is Ready, offers
+--flavor and has room), else the Ready region with the most free vCPUs that
+has room for them; see "kumoctl regions". The "created" line says what was
+chosen, and why the marked region was passed over.
 
 The version, region, flavor and free capacity are checked before anything is
 created, so a refused command leaves nothing behind. Without --wait the

@@ -100,7 +100,8 @@ func TestCreateRun(t *testing.T) {
 	}
 	tests := map[string]struct {
 		opts    CreateOptions // the command's inputs, without f
-		marked  bool          // the operator marked release 1.35.5 and region nagoya-1 as the defaults
+		marked  string        // the region the operator marked default, with release 1.35.5
+		free    int64         // when not 0, osaka-1's free vCPUs (World has it full)
 		code    int           // the exit code
 		stderr  string        // what is said (or the error)
 		version string        // the cluster's spec.version after
@@ -111,19 +112,34 @@ func TestCreateRun(t *testing.T) {
 			stderr:  "Cluster web created in team-a: Kubernetes 1.36 (default), 3 x m1.medium in tokyo-1 (default: most free vCPUs)\n",
 			version: "1.36", region: "tokyo-1",
 		},
-		"the version and region the operator marked": {
-			opts: defaults, marked: true,
-			stderr:  "Cluster web created in team-a: Kubernetes 1.35 (default), 3 x m1.medium in nagoya-1 (default region)\n",
-			version: "1.35", region: "nagoya-1",
+		"the version and region the operator marked, with less room": {
+			opts: defaults, marked: "osaka-1", free: 6,
+			stderr:  "Cluster web created in team-a: Kubernetes 1.35 (default), 3 x m1.medium in osaka-1 (default region)\n",
+			version: "1.35", region: "osaka-1",
+		},
+		"the region the operator marked is full": {
+			opts: defaults, marked: "osaka-1", free: 4,
+			stderr:  "Cluster web created in team-a: Kubernetes 1.35 (default), 3 x m1.medium in tokyo-1 (default: osaka-1 is full; most free vCPUs)\n",
+			version: "1.35", region: "tokyo-1",
+		},
+		"the region the operator marked is not Ready": {
+			opts: defaults, marked: "nagoya-1",
+			stderr:  "Cluster web created in team-a: Kubernetes 1.35 (default), 3 x m1.medium in tokyo-1 (default: nagoya-1 is not Ready; most free vCPUs)\n",
+			version: "1.35", region: "tokyo-1",
+		},
+		"the region the operator marked lacks the flavor": {
+			opts: with(func(o *CreateOptions) { o.Flavor = "m1.small" }), marked: "osaka-1", free: 100,
+			stderr:  "Cluster web created in team-a: Kubernetes 1.35 (default), 3 x m1.small in tokyo-1 (default: osaka-1 does not offer m1.small; most free vCPUs)\n",
+			version: "1.35", region: "tokyo-1",
 		},
 		"flags win": {
-			opts: with(func(o *CreateOptions) { o.Version, o.Region = "1.36.2", "tokyo-1" }), marked: true,
+			opts: with(func(o *CreateOptions) { o.Version, o.Region = "1.36.2", "tokyo-1" }), marked: "osaka-1", free: 100,
 			stderr:  "Cluster web created in team-a: Kubernetes 1.36.2, 3 x m1.medium in tokyo-1\n",
 			version: "1.36.2", region: "tokyo-1",
 		},
 		"no region has room": {
 			opts: with(func(o *CreateOptions) { o.Nodes, o.Flavor = 5, "m1.xlarge" }),
-			code: cmdutil.ExitFailed, stderr: "no region has room for 5 x m1.xlarge",
+			code: cmdutil.ExitFailed, stderr: "no region has room for 5 x m1.xlarge: tokyo-1 has 32 vCPUs free (40 needed), nagoya-1 is not Ready, osaka-1 has 0 vCPUs free (40 needed)",
 		},
 		// batch exists in osaka-1, which is full with its own VMs among
 		// others: running create again (after --wait gave up, say) checks no
@@ -149,9 +165,12 @@ func TestCreateRun(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			g := NewWithT(t)
 			env := cmdtest.New(t, cmdtest.World()...)
-			if tc.marked {
+			if tc.free != 0 {
+				env.SetFreeVCPUs("osaka-1", tc.free)
+			}
+			if tc.marked != "" {
 				markDefault(t, env, &kumov1.KubernetesRelease{}, "v1.35.5")
-				markDefault(t, env, &kumov1.Region{}, "nagoya-1")
+				markDefault(t, env, &kumov1.Region{}, tc.marked)
 			}
 			o := tc.opts
 			o.f = env.F
