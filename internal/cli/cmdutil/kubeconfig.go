@@ -99,13 +99,20 @@ func setPreviousContext(cfg *clientcmdapi.Config, name string) {
 }
 
 // UseContext makes name the current context, recording the one it
-// replaces as the previous context.
-func UseContext(cfg *clientcmdapi.Config, name string) {
+// replaces as the previous context, and reports whether it switched. When
+// name is current already and recorded as the previous context too
+// (kubectl switched back to it), the record goes: no context before it is
+// known.
+func UseContext(cfg *clientcmdapi.Config, name string) bool {
 	if cfg.CurrentContext == name {
-		return
+		if PreviousContext(cfg) == name {
+			setPreviousContext(cfg, "")
+		}
+		return false
 	}
 	setPreviousContext(cfg, cfg.CurrentContext)
 	cfg.CurrentContext = name
+	return true
 }
 
 // Removal is what RemoveTenantContexts did to a kubeconfig.
