@@ -39,9 +39,10 @@ type RegionSpec struct {
 	Hypervisors *HypervisorFleet `json:"hypervisors,omitempty"`
 
 	// Default marks the region that new clusters naming no region run in
-	// (`kumoctl cluster create` without --region). Operators mark one;
-	// without one, the region with the most free vCPUs that fits the
-	// cluster is the default.
+	// (`kumoctl cluster create` without --region) while it is Ready, offers
+	// the cluster's flavor and has room for it. Operators mark one; without
+	// one, or when it cannot take the cluster, the Ready region with the
+	// most free vCPUs that fits the cluster is the default.
 	// +optional
 	Default bool `json:"default,omitempty"`
 }

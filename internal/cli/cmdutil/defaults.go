@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -76,38 +77,30 @@ func supported(r *kumov1.KubernetesRelease) bool {
 
 // PickRegion chooses the region for nodes of flavor in a cluster that names
 // none: the region an operator marked default (the first by name, should
-// several be), else of the regions whose cloud answers, the one with the
-// most free vCPUs that has room for the nodes. why is RegionMarkedDefault
-// or RegionMostFree; nil when no region fits.
+// several be) if it can take them, else of the regions that can, the one
+// with the most free vCPUs. A region can take the nodes when its cloud
+// answers (Ready), it offers the flavor and has the vCPUs free. why is
+// RegionMarkedDefault, RegionMostFree, or says why the marked region was
+// passed over ("default: tokyo-1 is full; most free vCPUs"); nil when no
+// region can take the nodes.
 func PickRegion(regions []kumov1.Region, flavor string, nodes int32) (region *kumov1.Region, why string) {
-	sorted := make([]*kumov1.Region, 0, len(regions))
+	var marked *kumov1.Region
 	for i := range regions {
-		sorted = append(sorted, &regions[i])
-	}
-	sort.Slice(sorted, func(i, j int) bool {
-		fi, fj := free(sorted[i]), free(sorted[j])
-		if fi != fj {
-			return fi > fj
-		}
-		return sorted[i].Name < sorted[j].Name
-	})
-	for _, r := range sorted {
-		if r.Spec.Default && (region == nil || r.Name < region.Name) {
-			region = r
+		if r := &regions[i]; r.Spec.Default && (marked == nil || r.Name < marked.Name) {
+			marked = r
 		}
 	}
-	if region != nil {
-		return region, RegionMarkedDefault
+	if marked != nil && roomFor(marked, flavor, nodes).problem == "" {
+		return marked, RegionMarkedDefault
 	}
-	for _, r := range sorted {
-		if !meta.IsStatusConditionTrue(r.Status.Conditions, kumov1.ReadyCondition) {
+	for _, r := range byFree(regions) {
+		if roomFor(r, flavor, nodes).problem != "" {
 			continue
 		}
-		for _, f := range r.Status.Flavors {
-			if f.Name == flavor && int64(f.VCPUs)*int64(nodes) <= free(r) {
-				return r, RegionMostFree
-			}
+		if marked != nil {
+			return r, fmt.Sprintf("default: %s %s; most free vCPUs", marked.Name, roomFor(marked, flavor, nodes).problem)
 		}
+		return r, RegionMostFree
 	}
 	return nil, ""
 }
@@ -124,9 +117,62 @@ func DefaultRegion(ctx context.Context, c client.Client, flavor string, nodes in
 	}
 	region, why := PickRegion(list.Items, flavor, nodes)
 	if region == nil {
-		return "", "", Exit(ExitFailed, "no region has room for %d x %s; see `kumoctl regions`, and ask for fewer nodes or a smaller flavor", nodes, flavor)
+		var each []string
+		for _, r := range byFree(list.Items) {
+			room := roomFor(r, flavor, nodes)
+			if room.problem == regionFull {
+				each = append(each, fmt.Sprintf("%s has %d vCPUs free (%d needed)", r.Name, room.free, room.need))
+			} else {
+				each = append(each, r.Name+" "+room.problem)
+			}
+		}
+		return "", "", Exit(ExitFailed, "no region has room for %d x %s: %s; ask for fewer nodes or a smaller flavor (see `kumoctl regions`)",
+			nodes, flavor, strings.Join(each, ", "))
 	}
 	return region.Name, why, nil
+}
+
+// regionFull is the problem of a region without the vCPUs free.
+const regionFull = "is full"
+
+// room is what a region has for some nodes: the vCPUs they need and it has
+// free, and what keeps it from taking them ("" when nothing does).
+type room struct {
+	need, free int64
+	problem    string
+}
+
+func roomFor(r *kumov1.Region, flavor string, nodes int32) room {
+	if !meta.IsStatusConditionTrue(r.Status.Conditions, kumov1.ReadyCondition) {
+		return room{problem: "is not Ready"}
+	}
+	for _, f := range r.Status.Flavors {
+		if f.Name != flavor {
+			continue
+		}
+		rm := room{need: int64(f.VCPUs) * int64(nodes), free: free(r)}
+		if rm.need > rm.free {
+			rm.problem = regionFull
+		}
+		return rm
+	}
+	return room{problem: "does not offer " + flavor}
+}
+
+// byFree orders regions most free vCPUs first, then by name.
+func byFree(regions []kumov1.Region) []*kumov1.Region {
+	sorted := make([]*kumov1.Region, 0, len(regions))
+	for i := range regions {
+		sorted = append(sorted, &regions[i])
+	}
+	sort.Slice(sorted, func(i, j int) bool {
+		fi, fj := free(sorted[i]), free(sorted[j])
+		if fi != fj {
+			return fi > fj
+		}
+		return sorted[i].Name < sorted[j].Name
+	})
+	return sorted
 }
 
 // free is the vCPUs a region has free, as it last reported.

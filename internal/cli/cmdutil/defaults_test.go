@@ -66,6 +66,12 @@ func region(name string, free, total int64, isDefault bool) kumov1.Region {
 	return r
 }
 
+// mediumOnly is r offering only m1.medium.
+func mediumOnly(r kumov1.Region) kumov1.Region {
+	r.Status.Flavors = r.Status.Flavors[:1]
+	return r
+}
+
 func TestPickRegion(t *testing.T) {
 	tests := map[string]struct {
 		regions []kumov1.Region // the platform's
@@ -85,6 +91,26 @@ func TestPickRegion(t *testing.T) {
 		"the one marked, even with less room": {
 			regions: []kumov1.Region{region("a", 10, 100, true), region("b", 40, 100, false)},
 			flavor:  "m1.medium", nodes: 3, want: "a", why: cmdutil.RegionMarkedDefault,
+		},
+		"the one marked is full: the most free": {
+			regions: []kumov1.Region{region("a", 4, 100, true), region("b", 40, 100, false), region("c", 20, 100, false)},
+			flavor:  "m1.medium", nodes: 3, want: "b", why: "default: a is full; most free vCPUs",
+		},
+		"the one marked does not answer": {
+			regions: []kumov1.Region{region("a", 0, 0, true), region("b", 40, 100, false)},
+			flavor:  "m1.medium", nodes: 3, want: "b", why: "default: a is not Ready; most free vCPUs",
+		},
+		"the one marked does not offer the flavor": {
+			regions: []kumov1.Region{mediumOnly(region("a", 100, 100, true)), region("b", 40, 100, false)},
+			flavor:  "m1.xlarge", nodes: 1, want: "b", why: "default: a does not offer m1.xlarge; most free vCPUs",
+		},
+		"the first marked by name": {
+			regions: []kumov1.Region{region("b", 40, 100, true), region("a", 10, 100, true)},
+			flavor:  "m1.medium", nodes: 3, want: "a", why: cmdutil.RegionMarkedDefault,
+		},
+		"the one marked and none other fits": {
+			regions: []kumov1.Region{region("a", 4, 100, true), region("b", 4, 100, false)},
+			flavor:  "m1.medium", nodes: 3,
 		},
 		"only regions that fit": {
 			// 5 x m1.xlarge need 40 vCPUs; b has 48 free and a more, but a does not answer.
@@ -127,18 +153,33 @@ func TestCompleteDefaults(t *testing.T) {
 	versions, _ := cmdutil.CompleteVersions(env.F)(cmd, nil, "")
 	g.Expect(versions).To(Equal([]string{"1.36\tdefault", "1.36.3", "1.36.2", "1.35", "1.35.5", "1.34", "1.34.8"}))
 
-	// An operator marks other defaults.
+	// An operator marks other defaults: a region with less room than
+	// tokyo-1, but enough.
 	c := env.Client()
 	var old kumov1.KubernetesRelease
 	g.Expect(c.Get(context.Background(), client.ObjectKey{Name: "v1.36.2"}, &old)).To(Succeed())
 	old.Spec.Default = true
 	g.Expect(c.Update(context.Background(), &old)).To(Succeed())
-	var nagoya kumov1.Region
-	g.Expect(c.Get(context.Background(), client.ObjectKey{Name: "nagoya-1"}, &nagoya)).To(Succeed())
-	nagoya.Spec.Default = true
-	g.Expect(c.Update(context.Background(), &nagoya)).To(Succeed())
+	env.SetFreeVCPUs("osaka-1", 6)
+	var osaka kumov1.Region
+	g.Expect(c.Get(context.Background(), client.ObjectKey{Name: "osaka-1"}, &osaka)).To(Succeed())
+	osaka.Spec.Default = true
+	g.Expect(c.Update(context.Background(), &osaka)).To(Succeed())
 	regions, _ = cmdutil.CompleteRegions(env.F)(cmd, nil, "")
-	g.Expect(regions).To(ConsistOf("tokyo-1", "osaka-1", "nagoya-1\tdefault"))
+	g.Expect(regions).To(ConsistOf("tokyo-1", "osaka-1\tdefault", "nagoya-1"))
 	versions, _ = cmdutil.CompleteVersions(env.F)(cmd, nil, "")
 	g.Expect(versions).To(Equal([]string{"1.36", "1.36.3", "1.36.2\tdefault", "1.35", "1.35.5", "1.34", "1.34.8"}))
+}
+
+// TestDefaultRegionNoRoom: when no region can take the nodes, the error
+// says what each region lacks, most free vCPUs first.
+func TestDefaultRegionNoRoom(t *testing.T) {
+	g := NewWithT(t)
+	env := cmdtest.New(t, cmdtest.World()...)
+	_, _, err := cmdutil.DefaultRegion(context.Background(), env.Client(), "m1.xlarge", 5)
+	g.Expect(cmdutil.CodeOf(err)).To(Equal(cmdutil.ExitFailed))
+	g.Expect(err).To(MatchError("no region has room for 5 x m1.xlarge: tokyo-1 has 32 vCPUs free (40 needed), " +
+		"nagoya-1 is not Ready, osaka-1 has 0 vCPUs free (40 needed); ask for fewer nodes or a smaller flavor (see `kumoctl regions`)"))
+	_, _, err = cmdutil.DefaultRegion(context.Background(), env.Client(), "g1.large", 9)
+	g.Expect(err).To(MatchError(ContainSubstring("for 9 x g1.large: tokyo-1 has 32 vCPUs free (36 needed), nagoya-1 is not Ready, osaka-1 does not offer g1.large;")))
 }

@@ -99,19 +99,26 @@ func setPreviousContext(cfg *clientcmdapi.Config, name string) {
 }
 
 // UseContext makes name the current context, recording the one it
-// replaces as the previous context.
-func UseContext(cfg *clientcmdapi.Config, name string) {
+// replaces as the previous context, and reports whether it switched. When
+// name is current already and recorded as the previous context too
+// (kubectl switched back to it), the record goes: no context before it is
+// known.
+func UseContext(cfg *clientcmdapi.Config, name string) bool {
 	if cfg.CurrentContext == name {
-		return
+		if PreviousContext(cfg) == name {
+			setPreviousContext(cfg, "")
+		}
+		return false
 	}
 	setPreviousContext(cfg, cfg.CurrentContext)
 	cfg.CurrentContext = name
+	return true
 }
 
 // Removal is what RemoveTenantContexts did to a kubeconfig.
 type Removal struct {
-	// Contexts are the contexts removed, with the clusters and users of
-	// the same name that no other context uses.
+	// Contexts are the contexts removed, with the cluster and user
+	// entries they use that no other context uses.
 	Contexts []string
 	// File is the file that held the (first) context.
 	File string
@@ -122,40 +129,44 @@ type Removal struct {
 }
 
 // RemoveTenantContexts removes from cfg what kumoctl merged for a cluster:
-// the contexts that record it, and their cluster and user entries (named
-// like the context, as kumoctl names them) where no other context uses
-// them. Where such a context was current, it switches back to the previous
+// the contexts that record it, and the cluster and user entries they use
+// (whatever the user renamed since) where no other context uses them. Where such a context was current, it switches back to the previous
 // context, or else to the management context it records, if that is still
 // there. It changes nothing when nothing was merged for the cluster.
 func RemoveTenantContexts(cfg *clientcmdapi.Config, namespace, cluster string) Removal {
 	var r Removal
 	var mgmt string
+	var clusters, users []string // the entries the removed contexts use
 	for _, name := range sortedKeys(cfg.Contexts) {
-		tc, ok := GetTenantContext(cfg.Contexts[name])
+		kctx := cfg.Contexts[name]
+		tc, ok := GetTenantContext(kctx)
 		if !ok || tc.Namespace != namespace || tc.Cluster != cluster {
 			continue
 		}
 		if r.File == "" {
-			r.File = cfg.Contexts[name].LocationOfOrigin
+			r.File = kctx.LocationOfOrigin
 		}
 		if name == cfg.CurrentContext {
 			r.WasCurrent, mgmt = true, tc.ManagementContext
 		}
 		r.Contexts = append(r.Contexts, name)
+		clusters, users = append(clusters, kctx.Cluster), append(users, kctx.AuthInfo)
 		delete(cfg.Contexts, name)
 	}
 	if len(r.Contexts) == 0 {
 		return r
 	}
-	used := map[string]bool{}
+	usedClusters, usedUsers := map[string]bool{}, map[string]bool{}
 	for _, kctx := range cfg.Contexts {
-		used["cluster/"+kctx.Cluster], used["user/"+kctx.AuthInfo] = true, true
+		usedClusters[kctx.Cluster], usedUsers[kctx.AuthInfo] = true, true
 	}
-	for _, name := range r.Contexts {
-		if !used["cluster/"+name] {
+	for _, name := range clusters {
+		if !usedClusters[name] {
 			delete(cfg.Clusters, name)
 		}
-		if !used["user/"+name] {
+	}
+	for _, name := range users {
+		if !usedUsers[name] {
 			delete(cfg.AuthInfos, name)
 		}
 	}

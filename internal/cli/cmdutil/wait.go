@@ -129,11 +129,22 @@ func ClusterReady(c *kumov1.Cluster, machines []kumov1.Machine) (Outcome, string
 // with it and the pool has exactly its new size. Meanwhile it says what
 // happens: "scaling 5 -> 2: draining 3 nodes", "scaling 3 -> 5: 4/5 nodes
 // ready", counting the pool's machines, not trusting a status of an older
-// spec.
+// spec. Should someone resize the pool again after it (the platform has
+// seen a later spec), the new size is never reached: it waits for theirs
+// instead, and says that the spec changed again.
 func PoolScaled(pool string, from, to int32, generation int64) ClusterCondition {
 	return func(c *kumov1.Cluster, machines []kumov1.Machine) (Outcome, string) {
 		if outcome, msg, over := unwaitable(c, machines); over {
 			return outcome, msg
+		}
+		target, changed := to, ""
+		if c.Status.ObservedGeneration > generation {
+			if now, ok := poolReplicas(c, pool); now != to {
+				target, changed = now, fmt.Sprintf("the spec changed again: pool %s wants %s now", pool, nodes(now))
+				if !ok {
+					changed = fmt.Sprintf("the spec changed again: pool %s is gone", pool)
+				}
+			}
 		}
 		var live, leaving, ready int32
 		for _, m := range machines {
@@ -148,23 +159,37 @@ func PoolScaled(pool string, from, to int32, generation int64) ClusterCondition 
 				}
 			}
 		}
-		done := readyAt(c, generation) && live == to && leaving == 0
-		verb := "scaling"
-		if done {
-			verb = "scaled"
-		}
-		progress := fmt.Sprintf("%d/%d nodes ready", ready, to)
-		if draining := live + leaving - to; draining > 0 {
+		done := readyAt(c, generation) && live == target && leaving == 0
+		progress := fmt.Sprintf("%d/%d nodes ready", ready, target)
+		if draining := live + leaving - target; draining > 0 {
 			progress = "draining " + nodes(draining)
 		}
-		if from != to {
-			progress = fmt.Sprintf("%s %d -> %d: %s", verb, from, to, progress)
+		switch {
+		case changed != "" && done:
+			progress = changed + "; Ready, " + progress
+		case changed != "":
+			progress = changed + "; " + progress
+		case from != to && done:
+			progress = fmt.Sprintf("scaled %d -> %d: %s", from, to, progress)
+		case from != to:
+			progress = fmt.Sprintf("scaling %d -> %d: %s", from, to, progress)
 		}
 		if done {
 			return Done, progress
 		}
 		return Pending, progress
 	}
+}
+
+// poolReplicas is the size the cluster's spec gives a pool; ok is false
+// when it has no such pool.
+func poolReplicas(c *kumov1.Cluster, pool string) (replicas int32, ok bool) {
+	for _, p := range c.Spec.NodePools {
+		if p.Name == pool {
+			return p.Replicas, true
+		}
+	}
+	return 0, false
 }
 
 // readyAt reports whether the status describes a spec of at least the

@@ -26,6 +26,18 @@ func cluster(replicas int32, observed int64, phase kumov1.ClusterPhase) *kumov1.
 	return c
 }
 
+// rescaled is c with a spec changed after the one of generation 2.
+func rescaled(c *kumov1.Cluster) *kumov1.Cluster {
+	c.Generation = 3
+	return c
+}
+
+// withoutPools is c with its pools removed.
+func withoutPools(c *kumov1.Cluster) *kumov1.Cluster {
+	c.Spec.NodePools = nil
+	return c
+}
+
 // machines are n machines of a pool, the first ready of them Ready and
 // the last leaving of them being deleted.
 func machines(pool string, n, ready, leaving int) []kumov1.Machine {
@@ -92,6 +104,26 @@ func TestPoolScaled(t *testing.T) {
 		"unchanged": {
 			from: 3, to: 3, cluster: cluster(3, 2, kumov1.ClusterReady), machines: machines("default", 3, 3, 0),
 			outcome: cmdutil.Done, detail: "3/3 nodes ready",
+		},
+		"rescaled by another meanwhile: Ready with their size": {
+			from: 3, to: 5, cluster: rescaled(cluster(7, 3, kumov1.ClusterReady)), machines: machines("default", 7, 7, 0),
+			outcome: cmdutil.Done, detail: "the spec changed again: pool default wants 7 nodes now; Ready, 7/7 nodes ready",
+		},
+		"rescaled by another meanwhile, under way": {
+			from: 3, to: 5, cluster: rescaled(cluster(2, 3, kumov1.ClusterScaling)), machines: machines("default", 5, 5, 2),
+			outcome: cmdutil.Pending, detail: "the spec changed again: pool default wants 2 nodes now; draining 3 nodes",
+		},
+		"rescaled by another, not yet seen": {
+			from: 3, to: 5, cluster: rescaled(cluster(7, 2, kumov1.ClusterReady)), machines: machines("default", 5, 5, 0),
+			outcome: cmdutil.Pending, detail: "scaling 3 -> 5: 5/5 nodes ready",
+		},
+		"the pool removed by another meanwhile": {
+			from: 3, to: 5, cluster: withoutPools(rescaled(cluster(5, 3, kumov1.ClusterReady))),
+			outcome: cmdutil.Done, detail: "the spec changed again: pool default is gone; Ready, 0/0 nodes ready",
+		},
+		"changed otherwise meanwhile": {
+			from: 3, to: 5, cluster: rescaled(cluster(5, 3, kumov1.ClusterReady)), machines: machines("default", 5, 5, 0),
+			outcome: cmdutil.Done, detail: "scaled 3 -> 5: 5/5 nodes ready",
 		},
 		"deleted meanwhile": {
 			from: 3, to: 5, outcome: cmdutil.Failed, detail: "the cluster was deleted",

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
 )
 
@@ -94,6 +95,21 @@ func New(t testing.TB, objs ...client.Object) *Env {
 func (e *Env) Client() client.Client {
 	e.t.Helper()
 	return e.prepare().admin
+}
+
+// SetFreeVCPUs makes a region that reports its capacity report free vCPUs
+// free, as if VMs had come or gone.
+func (e *Env) SetFreeVCPUs(region string, free int64) {
+	e.t.Helper()
+	c := e.Client()
+	var r kumov1.Region
+	if err := c.Get(context.Background(), client.ObjectKey{Name: region}, &r); err != nil {
+		e.t.Fatalf("cmdtest: reading region %s: %v", region, err)
+	}
+	r.Status.UsedVCPUs = r.Status.VCPUs - free
+	if err := c.Status().Update(context.Background(), &r); err != nil {
+		e.t.Fatalf("cmdtest: updating region %s: %v", region, err)
+	}
 }
 
 // As makes F talk to the management API as user, whom RBAC allows in

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,16 +40,18 @@ the platform and one node pool of --nodes VMs of --flavor in --region.
 
 Without --version the cluster gets the platform's default version (the one
 the platform team marked, else the newest Supported one; see "kumoctl
-versions"). Without --region it runs in the platform's default region (the
-one the platform team marked, else the region with the most free vCPUs that
-has room for it; see "kumoctl regions"). The "created" line says what was
-chosen.
+versions"). Without --region it runs in the platform's default region: the
+one the platform team marked if it can take the nodes (it is Ready, offers
+--flavor and has room), else the Ready region with the most free vCPUs that
+has room for them; see "kumoctl regions". The "created" line says what was
+chosen, and why the marked region was passed over.
 
 The version, region, flavor and free capacity are checked before anything is
 created, so a refused command leaves nothing behind. Without --wait the
 command returns at once; follow progress with "kumoctl cluster describe".
 Creating a cluster that already exists with the same spec succeeds and
-changes nothing.`,
+changes nothing, also when its region has filled up since (say, after
+--wait gave up).`,
 		Example: `  # the default version and region, three nodes
   kumoctl cluster create demo
 
@@ -105,52 +108,21 @@ func createRun(ctx context.Context, o *CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	version, versionNote, err := o.version(ctx, c)
+	// An existing cluster is compared, not created again: the defaults and
+	// free capacity are only for a new one (the region of an existing one
+	// may be full with its own VMs).
+	cluster := &kumov1.Cluster{}
+	err = c.Get(ctx, client.ObjectKey{Namespace: ns, Name: o.Name}, cluster)
+	switch {
+	case err == nil:
+		err = o.unchanged(ctx, c, ns, cluster)
+	case apierrors.IsNotFound(err):
+		cluster, err = o.create(ctx, c, ns)
+	default:
+		err = cmdutil.APIError(err, "read cluster "+o.Name, ns)
+	}
 	if err != nil {
 		return err
-	}
-	region, regionNote := o.Region, ""
-	if region == "" {
-		var why string
-		if region, why, err = cmdutil.DefaultRegion(ctx, c, o.Flavor, o.Nodes); err != nil {
-			return err
-		}
-		regionNote = " (" + why + ")"
-	}
-	if err := cmdutil.CheckCapacity(ctx, c, region, o.Flavor, o.Nodes); err != nil {
-		return err
-	}
-	want := &kumov1.Cluster{
-		TypeMeta:   metav1.TypeMeta{APIVersion: kumov1.GroupVersion.String(), Kind: "Cluster"},
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: o.Name},
-		Spec: kumov1.ClusterSpec{
-			Version:   version,
-			Region:    region,
-			NodePools: []kumov1.NodePool{{Name: o.Pool, Replicas: o.Nodes, Flavor: o.Flavor}},
-		},
-	}
-	cluster := want.DeepCopy()
-	err = c.Create(ctx, cluster)
-	switch {
-	case apierrors.IsAlreadyExists(err):
-		existing, gerr := cmdutil.GetCluster(ctx, c, ns, o.Name)
-		if gerr != nil {
-			return gerr
-		}
-		if !o.sameSpec(existing, want) {
-			hint := "pick another name"
-			if cmdutil.MayChangeClusters(ctx, c, ns) {
-				hint = "change it with `kumoctl cluster scale` or " + hint
-			}
-			return cmdutil.Exit(cmdutil.ExitError, "cluster %q already exists in %q with a different spec; %s", o.Name, ns, hint)
-		}
-		cluster = existing
-		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Cluster %s already exists in %s (unchanged)\n", o.Name, ns)
-	case err != nil:
-		return cmdutil.APIError(err, "create cluster "+o.Name, ns)
-	default:
-		_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Cluster %s created in %s: Kubernetes %s%s, %d x %s in %s%s\n",
-			o.Name, ns, version, versionNote, o.Nodes, o.Flavor, region, regionNote)
 	}
 	if o.Wait {
 		if err := cmdutil.WaitForCluster(ctx, o.f, c, ns, o.Name, o.Timeout, cmdutil.ClusterReady); err != nil {
@@ -161,6 +133,59 @@ func createRun(ctx context.Context, o *CreateOptions) error {
 		}
 	}
 	return printCluster(o.f, o.Output, cluster)
+}
+
+// create creates the cluster, choosing the defaults and checking capacity
+// first. Should another create win the race, it is the existing cluster.
+func (o *CreateOptions) create(ctx context.Context, c client.Client, ns string) (*kumov1.Cluster, error) {
+	version, versionNote, err := o.version(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	region, regionNote := o.Region, ""
+	if region == "" {
+		var why string
+		if region, why, err = cmdutil.DefaultRegion(ctx, c, o.Flavor, o.Nodes); err != nil {
+			return nil, err
+		}
+		regionNote = " (" + why + ")"
+	}
+	if err := cmdutil.CheckCapacity(ctx, c, region, o.Flavor, o.Nodes); err != nil {
+		return nil, err
+	}
+	cluster := &kumov1.Cluster{
+		TypeMeta:   metav1.TypeMeta{APIVersion: kumov1.GroupVersion.String(), Kind: "Cluster"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: o.Name},
+		Spec:       kumov1.ClusterSpec{Version: version, Region: region, NodePools: o.nodePools()},
+	}
+	err = c.Create(ctx, cluster)
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		existing, err := cmdutil.GetCluster(ctx, c, ns, o.Name)
+		if err != nil {
+			return nil, err
+		}
+		return existing, o.unchanged(ctx, c, ns, existing)
+	case err != nil:
+		return nil, cmdutil.APIError(err, "create cluster "+o.Name, ns)
+	}
+	_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Cluster %s created in %s: Kubernetes %s%s, %d x %s in %s%s\n",
+		o.Name, ns, version, versionNote, o.Nodes, o.Flavor, region, regionNote)
+	return cluster, nil
+}
+
+// unchanged says that the existing cluster already is what was asked for,
+// or refuses a different spec.
+func (o *CreateOptions) unchanged(ctx context.Context, c client.Client, ns string, existing *kumov1.Cluster) error {
+	if !o.sameSpec(existing) {
+		hint := "pick another name"
+		if cmdutil.MayChangeClusters(ctx, c, ns) {
+			hint = "change it with `kumoctl cluster scale` or " + hint
+		}
+		return cmdutil.Exit(cmdutil.ExitError, "cluster %q already exists in %q with a different spec; %s", o.Name, ns, hint)
+	}
+	_, _ = fmt.Fprintf(o.f.IOStreams.ErrOut, "Cluster %s already exists in %s (unchanged)\n", o.Name, ns)
+	return nil
 }
 
 // version is the version the cluster spec carries, and a note when it is
@@ -176,11 +201,18 @@ func (o *CreateOptions) version(ctx context.Context, c client.Client) (string, s
 
 // sameSpec: what the user set on create matches. A version or region left
 // to the platform's default matches whatever the cluster got: the default
-// may have changed since.
-func (o *CreateOptions) sameSpec(existing, want *kumov1.Cluster) bool {
-	return (o.Version == "" || existing.Spec.Version == want.Spec.Version) &&
-		(o.Region == "" || existing.Spec.Region == want.Spec.Region) &&
-		equality.Semantic.DeepEqual(existing.Spec.NodePools, want.Spec.NodePools)
+// may have changed since. A version is compared as the spec carries it
+// (ResolveVersion keeps it but for a leading "v"), not against today's
+// catalog.
+func (o *CreateOptions) sameSpec(existing *kumov1.Cluster) bool {
+	return (o.Version == "" || existing.Spec.Version == strings.TrimPrefix(o.Version, "v")) &&
+		(o.Region == "" || existing.Spec.Region == o.Region) &&
+		equality.Semantic.DeepEqual(existing.Spec.NodePools, o.nodePools())
+}
+
+// nodePools is the one pool a new cluster gets.
+func (o *CreateOptions) nodePools() []kumov1.NodePool {
+	return []kumov1.NodePool{{Name: o.Pool, Replicas: o.Nodes, Flavor: o.Flavor}}
 }
 
 func printCluster(f *cmdutil.Factory, output string, cluster *kumov1.Cluster) error {

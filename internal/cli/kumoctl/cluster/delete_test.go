@@ -122,6 +122,27 @@ func TestDeleteRunForgetsTheKubeconfig(t *testing.T) {
 			contexts: []string{"mgmt", "kumo-team-b-demo"}, current: "kumo-team-b-demo", previous: "mgmt",
 			stderr: "Removed context " + demo + " from CONFIG\n",
 		},
+		"a renamed context takes the cluster and user it uses with it": {
+			cluster: "demo",
+			cfg: func() *clientcmdapi.Config {
+				cfg := kubeconfig("team-a/demo")
+				cfg.Contexts["demo"] = cfg.Contexts[demo] // kubectl config rename-context
+				delete(cfg.Contexts, demo)
+				return cfg
+			},
+			contexts: []string{"mgmt"}, current: "mgmt",
+			stderr: "Removed context demo from CONFIG\n",
+		},
+		"a cluster and user another context uses stay": {
+			cluster: "demo",
+			cfg: func() *clientcmdapi.Config {
+				cfg := kubeconfig("team-a/demo")
+				cfg.Contexts["debug"] = &clientcmdapi.Context{Cluster: demo, AuthInfo: demo, Namespace: "kube-system"}
+				return cfg
+			},
+			contexts: []string{"mgmt", "debug"}, current: "mgmt",
+			stderr: "Removed context " + demo + " from CONFIG\n",
+		},
 		"nothing merged: the kubeconfig is left alone": {
 			cluster: "demo",
 			cfg:     func() *clientcmdapi.Config { return kubeconfig("team-a/batch") },

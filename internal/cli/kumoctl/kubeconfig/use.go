@@ -72,10 +72,6 @@ func useRun(ctx context.Context, o *UseOptions) error {
 		return fmt.Errorf("reading your kubeconfig: %w", err)
 	}
 	if _, ok := cfg.Contexts[name]; ok {
-		if cfg.CurrentContext == name {
-			_, _ = fmt.Fprintf(errOut, "Already using context %s\n", name)
-			return nil
-		}
 		return switchTo(o.f, access, cfg, name)
 	}
 	ns, data, err := fetchKubeconfig(ctx, o.f, o.Name)
@@ -108,11 +104,19 @@ func usePrevious(f *cmdutil.Factory) error {
 	return switchTo(f, access, cfg, prev)
 }
 
-// switchTo makes name, a context of cfg, the current one and says so.
+// switchTo makes name, a context of cfg, the current one and says so, or
+// that it was current already (kubectl may have switched to it).
 func switchTo(f *cmdutil.Factory, access clientcmd.ConfigAccess, cfg *clientcmdapi.Config, name string) error {
-	cmdutil.UseContext(cfg, name)
-	if err := clientcmd.ModifyConfig(access, *cfg, true); err != nil {
-		return fmt.Errorf("writing your kubeconfig: %w", err)
+	prev := cmdutil.PreviousContext(cfg)
+	switched := cmdutil.UseContext(cfg, name)
+	if switched || cmdutil.PreviousContext(cfg) != prev {
+		if err := clientcmd.ModifyConfig(access, *cfg, true); err != nil {
+			return fmt.Errorf("writing your kubeconfig: %w", err)
+		}
+	}
+	if !switched {
+		_, _ = fmt.Fprintf(f.IOStreams.ErrOut, "Already using context %s\n", name)
+		return nil
 	}
 	_, _ = fmt.Fprintf(f.IOStreams.ErrOut, "Switched to context %s\n", name)
 	return nil

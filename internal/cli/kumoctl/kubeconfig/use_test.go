@@ -77,8 +77,10 @@ func TestUseRun(t *testing.T) {
 		g.Expect(env.ErrOut.String()).To(Equal("Switched to context " + name + "\n"))
 
 		env.ErrOut.Reset()
+		before := read(t, env.Kubeconfig)
 		g.Expect(useRun(context.Background(), &UseOptions{f: env.F, Name: "demo"})).To(Succeed())
 		g.Expect(env.ErrOut.String()).To(Equal("Already using context " + name + "\n"))
+		g.Expect(read(t, env.Kubeconfig)).To(Equal(before), "staying writes nothing")
 	})
 
 	t.Run("switching between clusters remembers the management context", func(t *testing.T) {
@@ -122,6 +124,24 @@ func TestUseRun(t *testing.T) {
 		cfg = load(t, env.Kubeconfig)
 		g.Expect(cfg.CurrentContext).To(Equal(name))
 		g.Expect(cmdutil.PreviousContext(cfg)).To(Equal("mgmt"))
+	})
+
+	t.Run("- after kubectl went back already is no switch", func(t *testing.T) {
+		g := NewWithT(t)
+		env := cmdtest.New(t)
+		writeManagementKubeconfig(t, env.Kubeconfig)
+		cfg := load(t, env.Kubeconfig)
+		cmdutil.UseContext(cfg, name) // kumoctl use demo
+		cfg.CurrentContext = "mgmt"   // kubectl config use-context mgmt
+		g.Expect(clientcmd.WriteToFile(*cfg, env.Kubeconfig)).To(Succeed())
+
+		g.Expect(useRun(context.Background(), &UseOptions{f: env.F, Name: "-"})).To(Succeed())
+		g.Expect(env.ErrOut.String()).To(Equal("Already using context mgmt\n"))
+		cfg = load(t, env.Kubeconfig)
+		g.Expect(cfg.CurrentContext).To(Equal("mgmt"))
+		g.Expect(cmdutil.PreviousContext(cfg)).To(BeEmpty(), "the record named the current context, not one before it")
+		err := useRun(context.Background(), &UseOptions{f: env.F, Name: "-"})
+		g.Expect(err).To(MatchError(ContainSubstring("no previous context to go back to")))
 	})
 
 	t.Run("switching records the context it leaves", func(t *testing.T) {

@@ -38,8 +38,9 @@ region with room before creating a cluster or adding nodes. A region whose
 cloud does not answer shows its capacity as <unknown>.
 
 DEFAULT marks the region "kumoctl cluster create" picks without --region
-(for its default 3 x m1.medium): the one the platform team marked, else the
-region with the most free vCPUs that has room.
+(for its default 3 x m1.medium): the one the platform team marked if it is
+Ready, offers m1.medium and has room, else the Ready region with the most
+free vCPUs that has room.
 
 -o wide also shows the VM flavors each region offers, as
 name(vCPUs/memory), and how many vCPUs it sells per physical core

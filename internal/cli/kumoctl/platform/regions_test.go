@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -57,18 +58,28 @@ func TestRegionsRun(t *testing.T) {
 		g.Expect(env.Out.String()).To(BeEmpty())
 		g.Expect(env.ErrOut.String()).To(Equal("No regions yet: the platform team has not published any.\n"))
 	})
-	t.Run("the region the operator marked is the default", func(t *testing.T) {
-		g := NewWithT(t)
-		env := cmdtest.New(t, cmdtest.World()...)
-		c := env.Client()
-		var r kumov1.Region
-		g.Expect(c.Get(context.Background(), client.ObjectKey{Name: "osaka-1"}, &r)).To(Succeed())
-		r.Spec.Default = true
-		g.Expect(c.Update(context.Background(), &r)).To(Succeed())
-		g.Expect(regionsRun(context.Background(), &RegionsOptions{f: env.F, Output: cmdutil.OutputTable})).To(Succeed())
-		g.Expect(env.Out.String()).To(MatchRegexp(`(?m)^osaka-1 .* yes$`))
-		g.Expect(env.Out.String()).To(MatchRegexp(`(?m)^tokyo-1 .* no$`))
-	})
+	marked := map[string]struct {
+		free     int64  // osaka-1's free vCPUs
+		defaults string // the region marked as the default
+	}{
+		"the region the operator marked is the default, with less room": {free: 6, defaults: "osaka-1"},
+		"unless it has no room for the default nodes":                   {free: 4, defaults: "tokyo-1"},
+	}
+	for name, tc := range marked {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			env := cmdtest.New(t, cmdtest.World()...)
+			env.SetFreeVCPUs("osaka-1", tc.free)
+			c := env.Client()
+			var r kumov1.Region
+			g.Expect(c.Get(context.Background(), client.ObjectKey{Name: "osaka-1"}, &r)).To(Succeed())
+			r.Spec.Default = true
+			g.Expect(c.Update(context.Background(), &r)).To(Succeed())
+			g.Expect(regionsRun(context.Background(), &RegionsOptions{f: env.F, Output: cmdutil.OutputTable})).To(Succeed())
+			g.Expect(env.Out.String()).To(MatchRegexp(`(?m)^%s .* yes$`, tc.defaults))
+			g.Expect(strings.Count(env.Out.String(), " yes\n")).To(Equal(1))
+		})
+	}
 	t.Run("yaml is a list of Regions", func(t *testing.T) {
 		g := NewWithT(t)
 		env := cmdtest.New(t, cmdtest.World()...)
