@@ -28,8 +28,8 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code and CRDs (config/crd)
 	$(CONTROLLER_GEN) rbac:roleName=kumo-manager paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
 
 .PHONY: build
-build: ## Build kumo and kumoctl into ./bin
-	go build -o $(BIN)/ ./cmd/kumo ./cmd/kumoctl
+build: ## Build kumo and kumoctl into ./bin (without debug symbols: a third smaller; stack traces still work)
+	go build -trimpath -ldflags "-s -w" -o $(BIN)/ ./cmd/kumo ./cmd/kumoctl
 
 .PHONY: toolchain
 toolchain: build ## Build (once) etcd and the Kubernetes servers into the cache

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ func TestUserStory(t *testing.T) {
 	}
 	// ... and their VM's address, as kubectl get nodes -o wide shows it.
 	ips := tenant("get", "nodes", "-o", "jsonpath={range .items[*]}{.status.addresses[?(@.type==\"InternalIP\")].address}{\"\\n\"}{end}")
-	if strings.Count(ips, "10.") != 3 {
+	if n := len(regexp.MustCompile(`(?m)^10\.\d+\.\d+\.\d+$`).FindAllString(ips, -1)); n != 3 {
 		t.Errorf("nodes do not report their VM's address:\n%s", ips)
 	}
 	nodeJSON := tenant("get", "nodes", "-o", "jsonpath={range .items[*]}{.spec.providerID} {.metadata.labels.kumo\\.dev/pool}{\"\\n\"}{end}")
