@@ -79,6 +79,9 @@ func runOnce(parent context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	// client-go's default (5 requests/s) would make a node's pods start one
+	// by one; the tenant API server serves this cluster alone.
+	restConfig.QPS, restConfig.Burst = 50, 100
 	typed, err := kubernetes.NewForConfig(restConfig)
 	if err != nil {
 		return err
