@@ -75,7 +75,11 @@ func TestReadmeWritesNoSecretsIntoTheRepository(t *testing.T) {
 		t.Fatal(err)
 	}
 	found := 0
-	for _, m := range fileTarget.FindAllStringSubmatch(string(data), -1) {
+	writes := fileTarget.FindAllStringSubmatch(string(data), -1)
+	if len(writes) == 0 {
+		t.Fatal("found no command in README.md that writes a file; has the pattern gone stale?")
+	}
+	for _, m := range writes {
 		target := m[1]
 		if strings.HasPrefix(target, "~/") || strings.HasPrefix(target, "/") || strings.HasPrefix(target, "$HOME") || target == "/dev/null" {
 			continue
