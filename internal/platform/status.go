@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -69,18 +70,9 @@ func Inspect(ctx context.Context, dataDir string) (*Status, error) {
 
 // listClusters reads every tenant cluster from the management API.
 func listClusters(ctx context.Context, dataDir string) ([]ClusterStatus, error) {
-	kc, err := os.ReadFile(KubeconfigPath(dataDir))
+	c, _, err := adminClient(dataDir, 5*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("the management API is not up yet: %w", err)
-	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(kc)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Timeout = 5 * time.Second
-	c, err := client.New(cfg, client.Options{Scheme: kumov1.NewScheme()})
-	if err != nil {
-		return nil, err
 	}
 	var list kumov1.ClusterList
 	if err := c.List(ctx, &list); err != nil {
@@ -105,4 +97,23 @@ func listClusters(ctx context.Context, dataDir string) ([]ClusterStatus, error) 
 		return out[i].Namespace+"/"+out[i].Name < out[j].Namespace+"/"+out[j].Name
 	})
 	return out, nil
+}
+
+// adminClient is a client of the management API of dataDir's platform, with
+// the admin kubeconfig `kumo up` wrote, and the REST config it was built from.
+func adminClient(dataDir string, timeout time.Duration) (client.Client, *rest.Config, error) {
+	kc, err := os.ReadFile(KubeconfigPath(dataDir))
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(kc)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Timeout = timeout
+	c, err := client.New(cfg, client.Options{Scheme: kumov1.NewScheme()})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, cfg, nil
 }

@@ -15,7 +15,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/pki"
 )
 
@@ -88,17 +87,9 @@ type AddTenantOptions struct {
 // namespace. It is idempotent. Local mode only: it signs the user's
 // certificate with the management CA in the data directory.
 func AddTenant(ctx context.Context, o AddTenantOptions) ([]byte, error) {
-	adminKC, err := os.ReadFile(KubeconfigPath(o.DataDir))
+	c, cfg, err := adminClient(o.DataDir, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading the admin kubeconfig (is `kumo up` running with --data-dir %s?): %w", o.DataDir, err)
-	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(adminKC)
-	if err != nil {
-		return nil, err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: kumov1.NewScheme()})
-	if err != nil {
-		return nil, err
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: o.Namespace, Labels: map[string]string{"kumo.dev/team": o.Namespace}}}
 	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {

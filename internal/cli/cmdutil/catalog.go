@@ -101,6 +101,14 @@ func CheckCapacity(ctx context.Context, c client.Client, regionName, flavor stri
 	return UsageError("flavor %q is not offered in %s; flavors: %s", flavor, regionName, strings.Join(names, ", "))
 }
 
+// Minor is "1.36" of "1.36.3" (a version without a patch is its own minor).
+func Minor(version string) string {
+	if i := strings.LastIndexByte(version, '.'); i > strings.IndexByte(version, '.') {
+		return version[:i]
+	}
+	return version
+}
+
 // versionLess orders "1.35.4" before "1.36.1".
 func versionLess(a, b string) bool {
 	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
@@ -160,7 +168,7 @@ func CompleteVersions(f *Factory) cobra.CompletionFunc {
 		var out []string
 		seen := map[string]bool{}
 		for _, r := range releases {
-			minor := r.Spec.Version[:strings.LastIndexByte(r.Spec.Version, '.')]
+			minor := Minor(r.Spec.Version)
 			if !seen[minor] {
 				seen[minor] = true
 				out = append(out, withDefault(minor, minor == def))

@@ -57,7 +57,7 @@ func DefaultVersion(ctx context.Context, c client.Client) (string, error) {
 	if def == nil {
 		return "", Exit(ExitNotFound, "the platform offers no Kubernetes version for new clusters yet; ask the platform team")
 	}
-	minor := def.Spec.Version[:strings.LastIndexByte(def.Spec.Version, '.')]
+	minor := Minor(def.Spec.Version)
 	for _, r := range releases {
 		if strings.HasPrefix(r.Spec.Version, minor+".") {
 			if r.Spec.Version == def.Spec.Version {

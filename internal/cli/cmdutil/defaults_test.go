@@ -183,3 +183,9 @@ func TestDefaultRegionNoRoom(t *testing.T) {
 	_, _, err = cmdutil.DefaultRegion(context.Background(), env.Client(), "g1.large", 9)
 	g.Expect(err).To(MatchError(ContainSubstring("for 9 x g1.large: tokyo-1 has 32 vCPUs free (36 needed), nagoya-1 is not Ready, osaka-1 does not offer g1.large;")))
 }
+
+func TestMinor(t *testing.T) {
+	for in, want := range map[string]string{"1.36.3": "1.36", "1.36": "1.36", "1": "1", "": ""} {
+		NewWithT(t).Expect(cmdutil.Minor(in)).To(Equal(want), "Minor(%q)", in)
+	}
+}

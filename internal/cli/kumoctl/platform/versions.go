@@ -3,7 +3,6 @@ package platform
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -75,17 +74,9 @@ func versionsRun(ctx context.Context, o *VersionsOptions) error {
 		if state == "" {
 			state = kumov1.ReleaseSupported // the API's default
 		}
-		t.Row(r.Spec.Version, minor(r.Spec.Version), string(state), yesNo(&releases[i] == def))
+		t.Row(r.Spec.Version, cmdutil.Minor(r.Spec.Version), string(state), yesNo(&releases[i] == def))
 	}
 	return t.Flush()
-}
-
-// minor is "1.36" of "1.36.3".
-func minor(version string) string {
-	if i := strings.LastIndexByte(version, '.'); i > strings.IndexByte(version, '.') {
-		return version[:i]
-	}
-	return version
 }
 
 func yesNo(b bool) string {

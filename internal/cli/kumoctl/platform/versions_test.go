@@ -105,9 +105,3 @@ func TestVersionsRun(t *testing.T) {
 		g.Expect(env.Out.String()).To(MatchRegexp(`(?s)"kind": "List".*"kind": "KubernetesRelease".*"version": "1.36.3".*"version": "1.36.2".*"version": "1.35.5".*"version": "1.34.8"`))
 	})
 }
-
-func TestMinor(t *testing.T) {
-	for in, want := range map[string]string{"1.36.3": "1.36", "1.36": "1.36", "1": "1", "": ""} {
-		NewWithT(t).Expect(minor(in)).To(Equal(want), "minor(%q)", in)
-	}
-}
