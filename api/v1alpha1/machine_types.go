@@ -4,6 +4,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// MachineFinalizer keeps a Machine until its Node is drained and its VM
+// deleted. The cluster controller sets it when it creates a Machine, which
+// saves the machine controller a write per Machine.
+const MachineFinalizer = "kumo.dev/machine"
+
 // MachineSpec is one worker VM of a cluster. Kumo creates Machines from a
 // Cluster's node pools; every field is fixed at creation.
 // +kubebuilder:validation:XValidation:rule="self == oldSelf || (has(oldSelf.providerID) == false && self.clusterName == oldSelf.clusterName && self.pool == oldSelf.pool && self.region == oldSelf.region && self.flavor == oldSelf.flavor)",message="a Machine's spec cannot change once its VM exists; delete the Machine instead"

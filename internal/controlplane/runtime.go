@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -54,6 +55,10 @@ type Status struct {
 	Version string
 	// Message explains a not-ready control plane.
 	Message string
+	// ProbeAfter is how soon a ready control plane should be looked at
+	// again, so that a dead one shows in the status and is restarted; 0
+	// means never (the runtime's control planes cannot fail unseen).
+	ProbeAfter time.Duration
 }
 
 // EtcdPrefix is the etcd key prefix under which a cluster's API server keeps

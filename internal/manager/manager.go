@@ -5,11 +5,16 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -21,6 +26,8 @@ import (
 	"github.com/kumo-dev/kumo/internal/controller/machine"
 	"github.com/kumo-dev/kumo/internal/controller/region"
 	"github.com/kumo-dev/kumo/internal/controlplane"
+	"github.com/kumo-dev/kumo/internal/nodes"
+	"github.com/kumo-dev/kumo/internal/nodes/kube"
 	"github.com/kumo-dev/kumo/internal/tenant"
 	"github.com/kumo-dev/kumo/internal/toolchain"
 )
@@ -40,6 +47,12 @@ type Options struct {
 	// Sim, when the provider is the sim cloud, is configured from Regions.
 	Sim     *sim.Cloud
 	Runtime controlplane.Runtime
+	// Nodes holds tenant Nodes; nil means in each tenant API server
+	// (nodes/kube), as locally and in production.
+	Nodes nodes.Backend
+	// ClusterWorkers and MachineWorkers are how many Clusters and Machines
+	// reconcile at once (0: the controllers' defaults).
+	ClusterWorkers, MachineWorkers int
 	// MetricsAddr and HealthAddr: "0" disables.
 	MetricsAddr, HealthAddr string
 	LeaderElection          bool
@@ -57,6 +70,19 @@ type Options struct {
 	Log logr.Logger
 }
 
+// cacheOptions keep in memory only what the controllers read: Secrets of
+// Kumo's clusters (not every Secret of the management cluster) and no
+// managedFields, which are often the largest part of an object.
+func cacheOptions() cache.Options {
+	kumoSecrets, _ := labels.NewRequirement(kumov1.ClusterNameLabel, selection.Exists, nil)
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: labels.NewSelector().Add(*kumoSecrets)},
+		},
+	}
+}
+
 // New builds a manager with every Kumo controller registered.
 func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
@@ -70,23 +96,31 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		// Exit on lost leadership: a restarted process starts clean.
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    config.Controller{SkipNameValidation: ptr.To(o.SkipNameValidation)},
+		Cache:                         cacheOptions(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
-	clients := tenant.NewClients(mgr.GetAPIReader())
+	backend := o.Nodes
+	if backend == nil {
+		kb := kube.New(tenant.NewClients(mgr.GetClient()))
+		if err := mgr.Add(kb); err != nil {
+			return nil, err
+		}
+		backend = kb
+	}
 	if err := (&region.Reconciler{Client: mgr.GetClient(), Provider: o.Provider, Sim: o.Sim, ResyncPeriod: o.RegionResyncPeriod}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
 	if err := (&cluster.Reconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Runtime: o.Runtime, Clients: clients,
-		Recorder: mgr.GetEventRecorder("kumo-cluster"), Versions: toolchain.Resolve,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Runtime: o.Runtime, Nodes: backend,
+		Recorder: mgr.GetEventRecorder("kumo-cluster"), Versions: toolchain.Resolve, MaxConcurrent: o.ClusterWorkers,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
 	if err := (&machine.Reconciler{
-		Client: mgr.GetClient(), Provider: o.Provider, ProviderName: o.ProviderName, Clients: clients,
-		Recorder: mgr.GetEventRecorder("kumo-machine"),
+		Client: mgr.GetClient(), Provider: o.Provider, ProviderName: o.ProviderName, Nodes: backend,
+		Recorder: mgr.GetEventRecorder("kumo-machine"), MaxConcurrent: o.MachineWorkers,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}

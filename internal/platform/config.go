@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +26,21 @@ type Config struct {
 	// (host:port); "0" disables.
 	MetricsBindAddress     string `json:"metricsBindAddress"`
 	HealthProbeBindAddress string `json:"healthProbeBindAddress"`
+	// Fidelity is FidelityFull or FidelityScale, chosen on the first run:
+	// clusters made at one level cannot run at the other.
+	Fidelity string `json:"fidelity,omitempty"`
 }
+
+// Fidelity levels of `kumo up`.
+const (
+	// FidelityFull runs each tenant cluster's control plane as processes
+	// and its Nodes with kwok.
+	FidelityFull = "full"
+	// FidelityScale gives tenant clusters no processes: a control plane is
+	// healthy at once and Nodes live in memory (controlplane/scale,
+	// nodes/scale). It is for measuring the manager against a large fleet.
+	FidelityScale = "scale"
+)
 
 // Default ports, tried first on a data directory's first run. They avoid
 // 8080/8081 and the like, which many other tools take.
@@ -138,6 +153,9 @@ func loadConfig(dataDir string, o Options, reg *ports.Registry) (*Config, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := chooseFidelity(cfg, o.Fidelity, dataDir); err != nil {
+		return nil, err
+	}
 	if *cfg != before {
 		data, _ := json.MarshalIndent(cfg, "", "  ")
 		if err := os.WriteFile(configPath(dataDir), data, 0o600); err != nil {
@@ -145,6 +163,24 @@ func loadConfig(dataDir string, o Options, reg *ports.Registry) (*Config, error)
 		}
 	}
 	return cfg, nil
+}
+
+// chooseFidelity records the requested level on a directory's first run and
+// refuses another one later.
+func chooseFidelity(cfg *Config, requested, dataDir string) error {
+	switch requested {
+	case "", FidelityFull, FidelityScale:
+	default:
+		return fmt.Errorf("unknown fidelity %q: use %q (tenant clusters as processes) or %q (no processes, for fleet benchmarks)", requested, FidelityFull, FidelityScale)
+	}
+	if cfg.Fidelity == "" {
+		// Directories from before fidelity levels ran full clusters.
+		cfg.Fidelity = cmp.Or(requested, FidelityFull)
+	}
+	if requested != "" && requested != cfg.Fidelity {
+		return fmt.Errorf("data directory %s runs clusters at fidelity %q; use another --data-dir for %q", dataDir, cfg.Fidelity, requested)
+	}
+	return nil
 }
 
 // listener is one port `kumo up` opens.

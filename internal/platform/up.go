@@ -26,7 +26,9 @@ import (
 	"github.com/kumo-dev/kumo/config/crd"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
+	cpscale "github.com/kumo-dev/kumo/internal/controlplane/scale"
 	"github.com/kumo-dev/kumo/internal/manager"
+	nodescale "github.com/kumo-dev/kumo/internal/nodes/scale"
 	"github.com/kumo-dev/kumo/internal/platform/console"
 	"github.com/kumo-dev/kumo/internal/ports"
 	"github.com/kumo-dev/kumo/internal/process"
@@ -48,6 +50,9 @@ type Options struct {
 	MetricsAddr, HealthAddr string
 	// VMBootDelay is how long a sim VM takes to boot.
 	VMBootDelay time.Duration
+	// Fidelity is FidelityFull or FidelityScale; "" keeps the level of the
+	// data directory's first run (full for a new one).
+	Fidelity string
 	// Out receives progress and one line per cluster event for the person
 	// who ran `kumo up`; Log receives the details.
 	Out io.Writer
@@ -189,7 +194,9 @@ func Up(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	restCfg.QPS, restCfg.Burst = 200, 400
+	// Client-side limits high enough for a fleet's bursts; the API server's
+	// priority and fairness protects it.
+	restCfg.QPS, restCfg.Burst = 1000, 2000
 	c, err := client.New(restCfg, client.Options{Scheme: manager.Scheme()})
 	if err != nil {
 		return err
@@ -212,16 +219,22 @@ func Up(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	runtime := cpprocess.New(cpprocess.Options{
-		Dir: ClustersDir(o.DataDir), EtcdEndpoints: []string{etcdURL}, Toolchain: tc, Log: o.Log,
-		Ports: reg, OnRestart: con.Restarted,
-	})
-	defer runtime.Shutdown()
-	mgr, err := manager.New(restCfg, manager.Options{
-		Provider: simCloud, ProviderName: "sim", Sim: simCloud, Runtime: runtime,
+	mo := manager.Options{
+		Provider: simCloud, ProviderName: "sim", Sim: simCloud,
 		MetricsAddr: cfg.MetricsBindAddress, HealthAddr: cfg.HealthProbeBindAddress,
 		LeaderElection: true, LeaderElectionNamespace: "kumo-system", Log: o.Log,
-	})
+	}
+	if cfg.Fidelity == FidelityScale {
+		mo.Runtime, mo.Nodes = cpscale.New(), nodescale.New(0)
+	} else {
+		runtime := cpprocess.New(cpprocess.Options{
+			Dir: ClustersDir(o.DataDir), EtcdEndpoints: []string{etcdURL}, Toolchain: tc, Log: o.Log,
+			Ports: reg, OnRestart: con.Restarted,
+		})
+		defer runtime.Shutdown()
+		mo.Runtime = runtime
+	}
+	mgr, err := manager.New(restCfg, mo)
 	if err != nil {
 		return err
 	}

@@ -27,9 +27,8 @@ type entry struct {
 	clientset       kubernetes.Interface
 }
 
-// NewClients reads kubeconfig Secrets through reader. Kumo passes the
-// uncached API reader: caching every Secret of the management cluster would
-// cost more memory than the reads cost time.
+// NewClients reads kubeconfig Secrets through reader. Kumo passes its
+// cache, which holds only the Secrets of Kumo's clusters.
 func NewClients(reader client.Reader) *Clients {
 	return &Clients{reader: reader, cache: map[string]entry{}}
 }

@@ -14,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -22,7 +23,7 @@ import (
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/controller/internal/status"
 	"github.com/kumo-dev/kumo/internal/controlplane"
-	"github.com/kumo-dev/kumo/internal/tenant"
+	"github.com/kumo-dev/kumo/internal/nodes"
 )
 
 // Finalizer keeps a Cluster until its machines, control plane and secrets are gone.
@@ -35,8 +36,13 @@ type Reconciler struct {
 	// just created.
 	APIReader client.Reader
 	Runtime   controlplane.Runtime
-	Clients   *tenant.Clients
-	Recorder  events.EventRecorder
+	// Nodes forgets a deleted cluster's Nodes.
+	Nodes    nodes.Backend
+	Recorder events.EventRecorder
+	// MaxConcurrent bounds parallel reconciles. Slow steps (a control
+	// plane booting) never hold a worker, so a few keep one team's burst
+	// from delaying another team's cluster.
+	MaxConcurrent int
 	// Versions resolves "1.36" to an exact version the runtime can run, or
 	// errors with the offered versions.
 	Versions func(string) (string, error)
@@ -51,8 +57,13 @@ type Reconciler struct {
 
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	n := r.MaxConcurrent
+	if n == 0 {
+		n = 8
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&kumov1.Cluster{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: n}).
 		Owns(&kumov1.Machine{}).
 		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		// Only a region's spec matters here; its status changes with every
@@ -92,6 +103,8 @@ type scope struct {
 
 type phaseFunc func(context.Context, *scope) (ctrl.Result, error)
 
+func clusterStatus(c *kumov1.Cluster) any { return c.Status }
+
 // Reconcile drives one Cluster towards its spec.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	return status.RequeueOnConflict(r.reconcile(ctx, req))
@@ -117,8 +130,8 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 			return // gone
 		}
 		r.updateStatus(s)
-		if err := r.Client.Status().Patch(ctx, cluster, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-			reterr = kerrors.NewAggregate([]error{reterr, fmt.Errorf("patching status: %w", err)})
+		if err := status.PatchStatus(ctx, r.Client, cluster, before, clusterStatus); err != nil {
+			reterr = kerrors.NewAggregate([]error{reterr, err})
 		}
 	}()
 
@@ -243,9 +256,7 @@ func (r *Reconciler) reconcileControlPlane(ctx context.Context, s *scope) (ctrl.
 	}
 	setCondition(c, kumov1.ControlPlaneReadyCondition, true, kumov1.ReadyReason, "API server "+st.Version+" is ready")
 	c.Status.Version = st.Version
-	// A running control plane is re-probed now and then, so that a dead
-	// process shows in the status and is restarted by Ensure.
-	return ctrl.Result{RequeueAfter: 30 * time.Second}, nil
+	return ctrl.Result{RequeueAfter: st.ProbeAfter}, nil
 }
 
 func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result, error) {
@@ -294,8 +305,8 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	if deleted {
 		r.event(c, corev1.EventTypeNormal, "ControlPlaneDeleted", "Deleted the control plane, its data and its secrets")
 	}
-	if r.Clients != nil {
-		r.Clients.Forget(c)
+	if r.Nodes != nil {
+		r.Nodes.Forget(c)
 	}
 	controllerutil.RemoveFinalizer(c, Finalizer)
 	if err := r.Client.Update(ctx, c); client.IgnoreNotFound(err) != nil {

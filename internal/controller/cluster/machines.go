@@ -114,9 +114,10 @@ func (r *Reconciler) freshPool(ctx context.Context, c *kumov1.Cluster, pool stri
 func (r *Reconciler) createMachine(ctx context.Context, c *kumov1.Cluster, pool kumov1.NodePool, name string) (bool, error) {
 	m := &kumov1.Machine{
 		ObjectMeta: metav1.ObjectMeta{
-			Namespace: c.Namespace,
-			Name:      name,
-			Labels:    map[string]string{kumov1.ClusterNameLabel: c.Name, kumov1.PoolNameLabel: pool.Name},
+			Namespace:  c.Namespace,
+			Name:       name,
+			Labels:     map[string]string{kumov1.ClusterNameLabel: c.Name, kumov1.PoolNameLabel: pool.Name},
+			Finalizers: []string{kumov1.MachineFinalizer},
 		},
 		Spec: kumov1.MachineSpec{ClusterName: c.Name, Pool: pool.Name, Region: c.Spec.Region, Flavor: pool.Flavor},
 	}

@@ -51,8 +51,10 @@ func (r *Reconciler) reconcileCertificates(ctx context.Context, s *scope) (ctrl.
 }
 
 func (r *Reconciler) createOnce(ctx context.Context, c *kumov1.Cluster, name string, typ corev1.SecretType, gen func() (map[string][]byte, error)) error {
+	// The cache answers for every reconcile but the first few; a Secret it
+	// does not show yet makes Create fail with AlreadyExists, which is fine.
 	var existing corev1.Secret
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &existing)
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &existing)
 	if err == nil || !apierrors.IsNotFound(err) {
 		return err
 	}
@@ -84,7 +86,13 @@ func (r *Reconciler) newSecret(c *kumov1.Cluster, name string, typ corev1.Secret
 // may not be in the informer cache yet.
 func (r *Reconciler) secret(ctx context.Context, c *kumov1.Cluster, name string) (*corev1.Secret, error) {
 	var sec corev1.Secret
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &sec); err != nil {
+	key := client.ObjectKey{Namespace: c.Namespace, Name: name}
+	err := r.Client.Get(ctx, key, &sec)
+	if apierrors.IsNotFound(err) {
+		// Created by this reconcile, and not in the cache yet.
+		err = r.APIReader.Get(ctx, key, &sec)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("reading secret %s: %w", name, err)
 	}
 	return &sec, nil
@@ -121,7 +129,7 @@ func (r *Reconciler) reconcileKubeconfig(ctx context.Context, s *scope) (ctrl.Re
 	server := fmt.Sprintf("https://%s:%d", c.Spec.ControlPlane.Endpoint.Host, c.Spec.ControlPlane.Endpoint.Port)
 	name := kumov1.KubeconfigSecretName(c.Name)
 	var existing corev1.Secret
-	err = r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &existing)
+	err = r.Client.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &existing)
 	found := err == nil
 	if found && kubeconfigCurrent(existing.Data[kumov1.KubeconfigSecretKey], server, ca.Data[corev1.TLSCertKey]) {
 		c.Status.KubeconfigSecret = name

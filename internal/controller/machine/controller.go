@@ -17,15 +17,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/controller/internal/status"
-	"github.com/kumo-dev/kumo/internal/tenant"
+	"github.com/kumo-dev/kumo/internal/nodes"
 )
 
 // Finalizer keeps a Machine until its Node is drained and its VM deleted.
-const Finalizer = "kumo.dev/machine"
+const Finalizer = kumov1.MachineFinalizer
 
 // Tags put on every VM, so that a VM can be found from its Machine (and an
 // orphan traced to its owner) even if the Machine's providerID was never saved.
@@ -42,8 +44,9 @@ type Reconciler struct {
 	Provider cloud.Provider
 	// ProviderName prefixes providerIDs, e.g. "sim".
 	ProviderName string
-	Clients      *tenant.Clients
-	Recorder     events.EventRecorder
+	// Nodes holds the tenant clusters' Nodes.
+	Nodes    nodes.Backend
+	Recorder events.EventRecorder
 	// MaxConcurrent bounds parallel reconciles (VM boots are slow).
 	MaxConcurrent int
 }
@@ -60,10 +63,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&kumov1.Machine{}).
+		WatchesRawSource(source.Channel(r.Nodes.Changes(), &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: n}).
 		Named("machine").
 		Complete(r)
 }
+
+func machineStatus(m *kumov1.Machine) any { return m.Status }
 
 // Reconcile drives one Machine.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -96,8 +102,8 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 			return
 		}
 		summarize(m)
-		if err := r.Client.Status().Patch(ctx, m, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-			reterr = kerrors.NewAggregate([]error{reterr, fmt.Errorf("patching status: %w", err)})
+		if err := status.PatchStatus(ctx, r.Client, m, before, machineStatus); err != nil {
+			reterr = kerrors.NewAggregate([]error{reterr, err})
 		}
 	}()
 
@@ -107,22 +113,23 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if cluster == nil {
 		return ctrl.Result{}, fmt.Errorf("cluster %s of machine %s not found", m.Spec.ClusterName, m.Name)
 	}
-	res, err := r.reconcileVM(ctx, m, cluster)
-	if err != nil || res.RequeueAfter > 0 {
+	srv, res, err := r.reconcileVM(ctx, m, cluster)
+	if err != nil || res.RequeueAfter > 0 || srv == nil {
 		return res, err
 	}
-	return r.reconcileNode(ctx, m, cluster)
+	return r.reconcileNode(ctx, m, cluster, srv)
 }
 
 // reconcileVM boots the VM once. The VM carries the Machine's UID as a tag,
 // so a crash between creating it and recording its ID is repaired by
-// finding it by tag instead of booting a second one.
-func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) (ctrl.Result, error) {
+// finding it by tag instead of booting a second one. It returns the VM once
+// it is active.
+func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) (*cloud.Server, ctrl.Result, error) {
 	var srv *cloud.Server
 	if m.Spec.ProviderID == "" {
 		found, err := r.Provider.ListServers(ctx, m.Spec.Region, map[string]string{TagMachineUID: string(m.UID)})
 		if err != nil {
-			return ctrl.Result{}, fmt.Errorf("listing servers: %w", err)
+			return nil, ctrl.Result{}, fmt.Errorf("listing servers: %w", err)
 		}
 		if len(found) > 0 {
 			srv = &found[0]
@@ -138,14 +145,15 @@ func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster
 				},
 			})
 			if err != nil {
-				return r.createFailed(m, err)
+				res, err := r.createFailed(m, err)
+				return nil, res, err
 			}
 			r.event(m, corev1.EventTypeNormal, "VMCreated", "Created VM %s on %s", srv.ID, srv.Hypervisor)
 		}
 		patch := client.MergeFrom(m.DeepCopy())
 		m.Spec.ProviderID = cloud.ProviderID(r.ProviderName, m.Spec.Region, srv.ID)
 		if err := r.Client.Patch(ctx, m, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("recording providerID: %w", err)
+			return nil, ctrl.Result{}, fmt.Errorf("recording providerID: %w", err)
 		}
 	}
 	if srv == nil {
@@ -154,25 +162,25 @@ func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster
 		if cloud.IsNotFound(err) {
 			m.Status.Phase = kumov1.MachineFailed
 			setCondition(m, kumov1.VMReadyCondition, false, kumov1.CloudErrorReason, "the VM was deleted outside Kumo")
-			return ctrl.Result{}, nil
+			return nil, ctrl.Result{}, nil
 		}
 		if err != nil {
-			return ctrl.Result{}, fmt.Errorf("getting server: %w", err)
+			return nil, ctrl.Result{}, fmt.Errorf("getting server: %w", err)
 		}
 	}
 	m.Status.Hypervisor, m.Status.Address = srv.Hypervisor, srv.Address
 	switch srv.Status {
 	case cloud.ServerActive:
 		setCondition(m, kumov1.VMReadyCondition, true, kumov1.ReadyReason, "VM "+srv.ID+" is active on "+srv.Hypervisor)
-		return ctrl.Result{}, nil
+		return srv, ctrl.Result{}, nil
 	case cloud.ServerError:
 		m.Status.Phase = kumov1.MachineFailed
 		setCondition(m, kumov1.VMReadyCondition, false, kumov1.CloudErrorReason, "VM "+srv.ID+" is in ERROR")
-		return ctrl.Result{}, nil
+		return nil, ctrl.Result{}, nil
 	default:
 		m.Status.Phase = kumov1.MachineProvisioning
 		setCondition(m, kumov1.VMReadyCondition, false, kumov1.ProvisioningReason, "VM "+srv.ID+" is booting")
-		return ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
+		return nil, ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
 	}
 }
 

@@ -457,5 +457,9 @@ func probe(ctx context.Context, spec controlplane.Spec, p paths) controlplane.St
 	if err := json.Unmarshal([]byte(body), &v); err != nil {
 		return controlplane.Status{Message: "reading /version: " + err.Error()}
 	}
-	return controlplane.Status{Ready: true, Version: v.GitVersion}
+	// Processes die or hang: look again now and then.
+	return controlplane.Status{Ready: true, Version: v.GitVersion, ProbeAfter: probeInterval}
 }
+
+// probeInterval is how often a ready control plane is probed.
+const probeInterval = 30 * time.Second

@@ -3,8 +3,11 @@
 package status
 
 import (
+	"context"
+	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -56,4 +59,17 @@ func RequeueOnConflict(res ctrl.Result, err error) (ctrl.Result, error) {
 		return ctrl.Result{RequeueAfter: conflictRetry}, nil
 	}
 	return res, err
+}
+
+// PatchStatus writes obj's status if it differs from before's. A reconcile
+// that changed nothing sends nothing: at fleet scale the empty patches of
+// idle objects would be most of the API server's load.
+func PatchStatus[T client.Object](ctx context.Context, c client.Client, obj, before T, status func(T) any) error {
+	if equality.Semantic.DeepEqual(status(obj), status(before)) {
+		return nil
+	}
+	if err := c.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("patching status: %w", err)
+	}
+	return nil
 }
