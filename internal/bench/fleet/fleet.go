@@ -429,4 +429,3 @@ func poll(ctx context.Context, timeout time.Duration, what string, cond func() (
 		}
 	}
 }
-

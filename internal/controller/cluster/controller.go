@@ -64,7 +64,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&kumov1.Cluster{}).
 		WithOptions(controller.Options{MaxConcurrentReconciles: n}).
-		Owns(&kumov1.Machine{}).
+		Watches(&kumov1.Machine{}, ownerAfter(machineSettle)).
 		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		// Only a region's spec matters here; its status changes with every
 		// VM and would wake every cluster of the region.

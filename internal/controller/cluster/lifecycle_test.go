@@ -111,6 +111,15 @@ func testCreate(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster 
 			g.Expect(nodeReady(&n)).To(BeTrue(), "node %s is Ready", n.Name)
 		}
 	}).Should(Succeed())
+
+	// Kumo watches tenant Nodes rather than polling them (every 30 s
+	// before): a Node deleted behind its back is registered again at once.
+	g.Expect(tenant.CoreV1().Nodes().Delete(ctx, "demo-default-1", metav1.DeleteOptions{})).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		n, err := tenant.CoreV1().Nodes().Get(ctx, "demo-default-1", metav1.GetOptions{})
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(n.Labels).To(HaveKeyWithValue(kumov1.PoolNameLabel, "default"))
+	}).WithTimeout(20 * time.Second).Should(Succeed())
 }
 
 // testScale: scaling out adds Machines and VMs; scaling in drains the

@@ -47,7 +47,7 @@ type Reconciler struct {
 	// Nodes holds the tenant clusters' Nodes.
 	Nodes    nodes.Backend
 	Recorder events.EventRecorder
-	// MaxConcurrent bounds parallel reconciles (VM boots are slow).
+	// MaxConcurrent bounds parallel reconciles.
 	MaxConcurrent int
 }
 
@@ -59,7 +59,8 @@ type Reconciler struct {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	n := r.MaxConcurrent
 	if n == 0 {
-		n = 10
+		// A reconcile mostly waits on the API server and the cloud.
+		n = 32
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&kumov1.Machine{}).
