@@ -17,8 +17,11 @@ import (
 
 // Options configures a Cloud.
 type Options struct {
-	// StatePath is the JSON file the cloud is loaded from and saved to after
-	// every change; empty keeps the cloud in memory only.
+	// StatePath is the JSON file the cloud is loaded from and saved to
+	// before each change returns; empty keeps the cloud in memory only. Once
+	// the file passes 1 MiB (about 1,500 servers), changes are appended to a
+	// journal beside it (StatePath + ".journal") that the next rewrite folds
+	// in: a copy of a large cloud must take both files.
 	StatePath string
 	// BootDelay is how long a new server stays BUILD before it is ACTIVE.
 	BootDelay time.Duration
@@ -45,6 +48,7 @@ type Cloud struct {
 
 	mu     sync.Mutex
 	st     *state
+	disk   disk
 	faults map[Op]fault
 }
 
@@ -65,11 +69,11 @@ func New(opts Options) (*Cloud, error) {
 			return nil, fmt.Errorf("creating sim cloud state directory: %w", err)
 		}
 	}
-	st, err := load(opts.StatePath)
+	st, d, err := load(opts.StatePath)
 	if err != nil {
 		return nil, err
 	}
-	return &Cloud{opts: opts, st: st, faults: map[Op]fault{}}, nil
+	return &Cloud{opts: opts, st: st, disk: d, faults: map[Op]fault{}}, nil
 }
 
 // FailNext makes the next n calls of op return err without touching state.
@@ -126,9 +130,9 @@ func (c *Cloud) CreateServer(ctx context.Context, regionName string, req cloud.C
 		},
 		SpreadKey: req.SpreadKey,
 	}
-	r.Servers[s.ID] = s
-	if err := c.save(); err != nil {
-		delete(r.Servers, s.ID)
+	r.addServer(s)
+	if err := c.save(&change{Op: OpCreate, Region: r.Name, Server: s, LastHost: r.LastHost}); err != nil {
+		r.removeServer(s)
 		r.LastHost = lastHost
 		return nil, err
 	}
@@ -150,9 +154,9 @@ func (c *Cloud) DeleteServer(ctx context.Context, regionName, id string) error {
 	if !ok {
 		return nil
 	}
-	delete(r.Servers, id)
-	if err := c.save(); err != nil {
-		r.Servers[id] = s
+	r.removeServer(s)
+	if err := c.save(&change{Op: OpDelete, Region: r.Name, ID: id}); err != nil {
+		r.addServer(s)
 		return err
 	}
 	return nil
@@ -177,6 +181,7 @@ func (c *Cloud) GetServer(ctx context.Context, regionName, id string) (*cloud.Se
 }
 
 // ListServers returns the servers carrying every given tag, oldest first.
+// With tags it reads only servers that carry the rarest of them.
 func (c *Cloud) ListServers(ctx context.Context, regionName string, tags map[string]string) ([]cloud.Server, error) {
 	if err := c.enter(ctx, OpList); err != nil {
 		return nil, err
@@ -186,11 +191,10 @@ func (c *Cloud) ListServers(ctx context.Context, regionName string, tags map[str
 	if err != nil {
 		return nil, err
 	}
-	out := []cloud.Server{}
-	for _, s := range r.Servers {
-		if hasTags(s.Tags, tags) {
-			out = append(out, c.view(s))
-		}
+	found := r.find(tags)
+	out := make([]cloud.Server, 0, len(found))
+	for _, s := range found {
+		out = append(out, c.view(s))
 	}
 	slices.SortFunc(out, func(a, b cloud.Server) int {
 		if n := a.Created.Compare(b.Created); n != 0 {
@@ -201,7 +205,7 @@ func (c *Cloud) ListServers(ctx context.Context, regionName string, tags map[str
 	return out, nil
 }
 
-// Capacity sums the region's hypervisors and servers.
+// Capacity sums the region's hypervisors; what is used is kept as servers come and go.
 func (c *Cloud) Capacity(ctx context.Context, regionName string) (*cloud.Capacity, error) {
 	if err := c.enter(ctx, ""); err != nil { // no Op: Capacity has no injectable fault
 		return nil, err
@@ -211,14 +215,13 @@ func (c *Cloud) Capacity(ctx context.Context, regionName string) (*cloud.Capacit
 	if err != nil {
 		return nil, err
 	}
-	capa := &cloud.Capacity{Hypervisors: int32(len(r.Hypervisors)), Servers: int32(len(r.Servers))}
+	capa := &cloud.Capacity{
+		Hypervisors: int32(len(r.Hypervisors)), Servers: int32(len(r.Servers)),
+		UsedVCPUs: r.idx.vcpus, UsedMemoryMiB: r.idx.memMiB,
+	}
 	for _, hv := range r.Hypervisors {
 		capa.VCPUs += int64(r.vcpus(hv))
 		capa.MemoryMiB += hv.MemoryMiB
-	}
-	for _, s := range r.Servers {
-		capa.UsedVCPUs += int64(s.VCPUs)
-		capa.UsedMemoryMiB += s.MemoryMiB
 	}
 	return capa, nil
 }
