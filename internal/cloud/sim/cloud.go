@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/kumo-dev/kumo/internal/cloud"
 )
 
@@ -29,6 +31,19 @@ type Options struct {
 	APILatency time.Duration
 	// Now is the clock; nil means time.Now. Tests inject one to step past BootDelay.
 	Now func() time.Time
+	// RateLimit is the API rate limit that every Provider call counts
+	// against, as a real cloud's API has one; the zero value is no limit.
+	RateLimit RateLimit
+}
+
+// RateLimit is a token bucket: a call takes a token, and one that finds
+// none is refused with cloud.ErrRateLimited, changes nothing, and says (in
+// cloud.RetryAfter) when the next token comes.
+type RateLimit struct {
+	// QPS is how many tokens come per second; 0 means no limit.
+	QPS float64
+	// Burst is how many tokens the bucket holds; below 1 counts as 1.
+	Burst int
 }
 
 // Op names a Provider call for fault injection.
@@ -50,6 +65,10 @@ type Cloud struct {
 	st     *state
 	disk   disk
 	faults map[Op]fault
+	// limiter enforces opts.RateLimit (nil: no limit); refused counts the
+	// calls it refused.
+	limiter *rate.Limiter
+	refused int
 }
 
 type fault struct {
@@ -73,7 +92,27 @@ func New(opts Options) (*Cloud, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cloud{opts: opts, st: st, disk: d, faults: map[Op]fault{}}, nil
+	c := &Cloud{opts: opts, st: st, disk: d, faults: map[Op]fault{}}
+	c.SetRateLimit(opts.RateLimit)
+	return c, nil
+}
+
+// SetRateLimit changes the API rate limit from now on, as the operator of a
+// real cloud may; the zero RateLimit lifts it.
+func (c *Cloud) SetRateLimit(l RateLimit) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.opts.RateLimit, c.limiter = l, nil
+	if l.QPS > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(l.QPS), max(l.Burst, 1))
+	}
+}
+
+// RateLimited returns how many calls the rate limit has refused.
+func (c *Cloud) RateLimited() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.refused
 }
 
 // FailNext makes the next n calls of op return err without touching state.
@@ -226,8 +265,9 @@ func (c *Cloud) Capacity(ctx context.Context, regionName string) (*cloud.Capacit
 	return capa, nil
 }
 
-// enter waits out the API latency, then takes c.mu and consumes an injected
-// fault for op. On success the caller holds c.mu and must unlock it.
+// enter waits out the API latency, then takes c.mu, a token of the rate
+// limit and an injected fault for op. On success the caller holds c.mu and
+// must unlock it.
 func (c *Cloud) enter(ctx context.Context, op Op) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -242,6 +282,10 @@ func (c *Cloud) enter(ctx context.Context, op Op) error {
 		}
 	}
 	c.mu.Lock()
+	if err := c.admit(); err != nil {
+		c.mu.Unlock()
+		return err
+	}
 	if f, ok := c.faults[op]; ok {
 		if f.n--; f.n > 0 {
 			c.faults[op] = f
@@ -252,6 +296,25 @@ func (c *Cloud) enter(ctx context.Context, op Op) error {
 		return f.err
 	}
 	return nil
+}
+
+// admit takes a token of the rate limit, or refuses the call with the
+// time until the next token; the caller holds c.mu.
+func (c *Cloud) admit() error {
+	if c.limiter == nil {
+		return nil
+	}
+	now := c.opts.Now()
+	r := c.limiter.ReserveN(now, 1)
+	wait := r.DelayFrom(now)
+	if wait == 0 {
+		return nil
+	}
+	r.CancelAt(now) // a refused call takes no token
+	c.refused++
+	l := c.opts.RateLimit
+	return cloud.WithRetryAfter(errorf(cloud.ErrRateLimited,
+		"too many API calls: the limit is %g per second (burst %d); retry after %s", l.QPS, max(l.Burst, 1), wait.Round(time.Millisecond)), wait)
 }
 
 // view is the caller's copy of s, with the status the clock implies.
