@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -46,6 +48,10 @@ type Reconciler struct {
 	Recorder     events.EventRecorder
 	// MaxConcurrent bounds parallel reconciles (VM boots are slow).
 	MaxConcurrent int
+
+	// createRefused holds the UIDs of Machines whose last create the cloud
+	// refused for its rate limit (see reconcileVM).
+	createRefused sync.Map
 }
 
 // +kubebuilder:rbac:groups=kumo.dev,resources=machines,verbs=get;list;watch;update;patch
@@ -67,7 +73,31 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 // Reconcile drives one Machine.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return status.RequeueOnConflict(r.reconcile(ctx, req))
+	return requeueIfRateLimited(status.RequeueOnConflict(r.reconcile(ctx, req)))
+}
+
+// requeueIfRateLimited turns any cloud call refused for coming too fast into
+// a requeue after the wait the cloud asked for. In a storm of reconciles that
+// is the expected course, not a failure: no error log, and no backoff of the
+// workqueue's own on top of the cloud's.
+func requeueIfRateLimited(res ctrl.Result, err error) (ctrl.Result, error) {
+	if cloud.IsRateLimited(err) {
+		return ctrl.Result{RequeueAfter: rateLimitWait(err)}, nil
+	}
+	return res, err
+}
+
+// rateLimitWait is how long to wait after a refusal: what the cloud asked
+// for (a second if it did not say, at least 100 ms), plus up to as much
+// again at random, so that the reconciles refused together do not all come
+// back together.
+func rateLimitWait(err error) time.Duration {
+	d := cloud.RetryAfter(err)
+	if d == 0 {
+		d = time.Second
+	}
+	d = max(d, 100*time.Millisecond)
+	return d + rand.N(d)
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
@@ -107,27 +137,43 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if cluster == nil {
 		return ctrl.Result{}, fmt.Errorf("cluster %s of machine %s not found", m.Spec.ClusterName, m.Name)
 	}
-	res, err := r.reconcileVM(ctx, m, cluster)
+	srv, res, err := r.reconcileVM(ctx, m, cluster)
 	if err != nil || res.RequeueAfter > 0 {
 		return res, err
 	}
-	return r.reconcileNode(ctx, m, cluster)
+	return r.reconcileNode(ctx, m, cluster, srv)
 }
 
-// reconcileVM boots the VM once. The VM carries the Machine's UID as a tag,
-// so a crash between creating it and recording its ID is repaired by
-// finding it by tag instead of booting a second one.
-func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) (ctrl.Result, error) {
+// reconcileVM boots the VM once and returns it (nil if it is gone). The VM
+// carries the Machine's UID as a tag, so a crash between creating it and
+// recording its ID is repaired by finding it by tag instead of booting a
+// second one.
+//
+// After a create refused for the cloud's rate limit, the next attempt
+// creates without listing first: the refused create created nothing, and
+// only this Machine's reconciles (one at a time) create its VM, so the list
+// before it still holds. Listing again would need two calls in a row from a
+// cloud short of calls, and a cloud that grants one at a time would refuse
+// every create that follows a list.
+func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) (*cloud.Server, ctrl.Result, error) {
 	var srv *cloud.Server
 	if m.Spec.ProviderID == "" {
-		found, err := r.Provider.ListServers(ctx, m.Spec.Region, map[string]string{TagMachineUID: string(m.UID)})
-		if err != nil {
-			return ctrl.Result{}, fmt.Errorf("listing servers: %w", err)
+		var found []cloud.Server
+		if _, refused := r.createRefused.LoadAndDelete(m.UID); !refused {
+			var err error
+			found, err = r.Provider.ListServers(ctx, m.Spec.Region, map[string]string{TagMachineUID: string(m.UID)})
+			if cloud.IsRateLimited(err) {
+				return nil, waitForCloud(m, err), nil
+			}
+			if err != nil {
+				return nil, ctrl.Result{}, fmt.Errorf("listing servers: %w", err)
+			}
 		}
 		if len(found) > 0 {
 			srv = &found[0]
 		} else {
 			m.Status.Phase = kumov1.MachineProvisioning
+			var err error
 			srv, err = r.Provider.CreateServer(ctx, m.Spec.Region, cloud.CreateRequest{
 				Name:      m.Name,
 				Flavor:    m.Spec.Flavor,
@@ -138,14 +184,18 @@ func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster
 				},
 			})
 			if err != nil {
-				return r.createFailed(m, err)
+				if cloud.IsRateLimited(err) {
+					r.createRefused.Store(m.UID, true)
+				}
+				res, err := r.createFailed(m, err)
+				return nil, res, err
 			}
 			r.event(m, corev1.EventTypeNormal, "VMCreated", "Created VM %s on %s", srv.ID, srv.Hypervisor)
 		}
 		patch := client.MergeFrom(m.DeepCopy())
 		m.Spec.ProviderID = cloud.ProviderID(r.ProviderName, m.Spec.Region, srv.ID)
 		if err := r.Client.Patch(ctx, m, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("recording providerID: %w", err)
+			return nil, ctrl.Result{}, fmt.Errorf("recording providerID: %w", err)
 		}
 	}
 	if srv == nil {
@@ -154,30 +204,31 @@ func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster
 		if cloud.IsNotFound(err) {
 			m.Status.Phase = kumov1.MachineFailed
 			setCondition(m, kumov1.VMReadyCondition, false, kumov1.CloudErrorReason, "the VM was deleted outside Kumo")
-			return ctrl.Result{}, nil
+			return nil, ctrl.Result{}, nil
 		}
 		if err != nil {
-			return ctrl.Result{}, fmt.Errorf("getting server: %w", err)
+			return nil, ctrl.Result{}, fmt.Errorf("getting server: %w", err)
 		}
 	}
 	m.Status.Hypervisor, m.Status.Address = srv.Hypervisor, srv.Address
 	switch srv.Status {
 	case cloud.ServerActive:
 		setCondition(m, kumov1.VMReadyCondition, true, kumov1.ReadyReason, "VM "+srv.ID+" is active on "+srv.Hypervisor)
-		return ctrl.Result{}, nil
+		return srv, ctrl.Result{}, nil
 	case cloud.ServerError:
 		m.Status.Phase = kumov1.MachineFailed
 		setCondition(m, kumov1.VMReadyCondition, false, kumov1.CloudErrorReason, "VM "+srv.ID+" is in ERROR")
-		return ctrl.Result{}, nil
+		return srv, ctrl.Result{}, nil
 	default:
 		m.Status.Phase = kumov1.MachineProvisioning
 		setCondition(m, kumov1.VMReadyCondition, false, kumov1.ProvisioningReason, "VM "+srv.ID+" is booting")
-		return ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
+		return srv, ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
 	}
 }
 
 // createFailed turns a refused create into a condition the tenant can act
-// on; capacity and flavor errors are retried slowly, others by backoff.
+// on; capacity and flavor errors are retried slowly, rate limits when the
+// cloud says, others by backoff.
 func (r *Reconciler) createFailed(m *kumov1.Machine, err error) (ctrl.Result, error) {
 	// A retry that fails the same way is already on record: warn once.
 	warn := func(reason string) {
@@ -187,6 +238,8 @@ func (r *Reconciler) createFailed(m *kumov1.Machine, err error) (ctrl.Result, er
 		setCondition(m, kumov1.VMReadyCondition, false, reason, err.Error())
 	}
 	switch {
+	case cloud.IsRateLimited(err):
+		return waitForCloud(m, err), nil
 	case cloud.IsCapacity(err):
 		m.Status.Phase = kumov1.MachinePending
 		warn(kumov1.CapacityExhaustedReason)
@@ -201,7 +254,19 @@ func (r *Reconciler) createFailed(m *kumov1.Machine, err error) (ctrl.Result, er
 	}
 }
 
+// waitForCloud says on VMReady that the VM waits for the cloud to take
+// more calls, and requeues when the cloud said to. No event: it is no news
+// to a tenant in a storm. The message is always the same, unlike the
+// cloud's (which may say how long to wait), so that a refused retry writes
+// no status, whose watch event would start the next retry at once.
+func waitForCloud(m *kumov1.Machine, err error) ctrl.Result {
+	setCondition(m, kumov1.VMReadyCondition, false, kumov1.CloudRateLimitedReason,
+		"the cloud API refuses calls that come too fast; waiting until it takes more")
+	return ctrl.Result{RequeueAfter: rateLimitWait(err)}
+}
+
 func (r *Reconciler) reconcileDelete(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) (ctrl.Result, error) {
+	r.createRefused.Delete(m.UID)
 	m.Status.Phase = kumov1.MachineDeleting
 	// A cluster being deleted loses its control plane anyway: no drain.
 	if cluster != nil && cluster.DeletionTimestamp.IsZero() {

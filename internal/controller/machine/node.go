@@ -17,14 +17,15 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/kwok"
 	"github.com/kumo-dev/kumo/internal/tenant"
 )
 
-// reconcileNode registers the VM as a Node of the tenant cluster. Locally
-// kwok drives the Node; in production the VM's kubelet registers itself and
-// this only adds Kumo's labels.
-func (r *Reconciler) reconcileNode(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) (ctrl.Result, error) {
+// reconcileNode registers the VM srv as a Node of the tenant cluster.
+// Locally kwok drives the Node; in production the VM's kubelet registers
+// itself and this only adds Kumo's labels.
+func (r *Reconciler) reconcileNode(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster, srv *cloud.Server) (ctrl.Result, error) {
 	cs, err := r.Clients.For(ctx, cluster)
 	if errors.Is(err, tenant.ErrNoKubeconfig) {
 		setCondition(m, kumov1.NodeReadyCondition, false, kumov1.WaitingForControlPlaneReason, "waiting for the cluster's control plane")
@@ -35,7 +36,7 @@ func (r *Reconciler) reconcileNode(ctx context.Context, m *kumov1.Machine, clust
 	}
 	node, err := cs.CoreV1().Nodes().Get(ctx, m.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		node, err = cs.CoreV1().Nodes().Create(ctx, r.newNode(ctx, m, cluster), metav1.CreateOptions{})
+		node, err = cs.CoreV1().Nodes().Create(ctx, newNode(m, cluster, srv), metav1.CreateOptions{})
 		if err == nil {
 			r.event(m, corev1.EventTypeNormal, "NodeRegistered", "Registered node %s in cluster %s", m.Name, cluster.Name)
 		}
@@ -57,14 +58,14 @@ func (r *Reconciler) reconcileNode(ctx context.Context, m *kumov1.Machine, clust
 }
 
 // newNode is the Node a simulated VM registers, as a kubelet of the
-// cluster's version would.
-func (r *Reconciler) newNode(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) *corev1.Node {
+// cluster's version would, sized as srv (if the VM is still there).
+func newNode(m *kumov1.Machine, cluster *kumov1.Cluster, srv *cloud.Server) *corev1.Node {
 	version := cluster.Status.Version
 	if version == "" {
 		version = "v" + cluster.Spec.Version
 	}
 	cpu, mem := int64(2), int64(4096)
-	if srv, err := r.Provider.GetServer(ctx, m.Spec.Region, serverID(m.Spec.ProviderID)); err == nil {
+	if srv != nil {
 		cpu, mem = int64(srv.VCPUs), srv.MemoryMiB
 	}
 	capacity := corev1.ResourceList{
