@@ -30,6 +30,9 @@ const (
 	CloudErrorReason          = "CloudError"
 	DrainingReason            = "Draining"
 	NodesNotReadyReason       = "NodesNotReady"
+	// CloudRateLimitedReason: the cloud refused Kumo's calls for coming too
+	// fast; Kumo tries again when the cloud said it could.
+	CloudRateLimitedReason = "CloudRateLimited"
 )
 
 // Labels and annotations Kumo puts on the objects it creates.

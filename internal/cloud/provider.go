@@ -87,6 +87,10 @@ var (
 	ErrCapacity = errors.New("insufficient capacity")
 	// ErrInvalidFlavor: the region offers no flavor of that name.
 	ErrInvalidFlavor = errors.New("unknown flavor")
+	// ErrRateLimited: the cloud refused the call because too many came too
+	// fast (OpenStack's 429); nothing changed. RetryAfter tells how long the
+	// cloud asked callers to wait.
+	ErrRateLimited = errors.New("rate limited")
 )
 
 // IsNotFound reports whether err means the server or region does not exist.
@@ -105,6 +109,33 @@ func IsCapacity(err error) bool { return errors.Is(err, ErrCapacity) }
 
 // IsInvalidFlavor reports whether err means an unknown flavor.
 func IsInvalidFlavor(err error) bool { return errors.Is(err, ErrInvalidFlavor) }
+
+// IsRateLimited reports whether err means the cloud refused a call that came too fast.
+func IsRateLimited(err error) bool { return errors.Is(err, ErrRateLimited) }
+
+// WithRetryAfter adds to err how long the cloud asked callers to wait
+// before they try again, as OpenStack's Retry-After header does.
+func WithRetryAfter(err error, after time.Duration) error {
+	return &retryAfterError{err: err, after: after}
+}
+
+// RetryAfter returns how long err asks callers to wait before they try
+// again (WithRetryAfter), or 0 if it does not say.
+func RetryAfter(err error) time.Duration {
+	var ra *retryAfterError
+	if errors.As(err, &ra) {
+		return ra.after
+	}
+	return 0
+}
+
+type retryAfterError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error { return e.err }
 
 // ProviderID builds the Kubernetes providerID of a server.
 func ProviderID(provider, region, id string) string {

@@ -12,13 +12,18 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/kumo-dev/kumo/internal/cloud"
 )
 
 // Options configures a Cloud.
 type Options struct {
-	// StatePath is the JSON file the cloud is loaded from and saved to after
-	// every change; empty keeps the cloud in memory only.
+	// StatePath is the JSON file the cloud is loaded from and saved to
+	// before each change returns; empty keeps the cloud in memory only. Once
+	// the file passes 1 MiB (about 1,500 servers), changes are appended to a
+	// journal beside it (StatePath + ".journal") that the next rewrite folds
+	// in: a copy of a large cloud must take both files.
 	StatePath string
 	// BootDelay is how long a new server stays BUILD before it is ACTIVE.
 	BootDelay time.Duration
@@ -26,6 +31,19 @@ type Options struct {
 	APILatency time.Duration
 	// Now is the clock; nil means time.Now. Tests inject one to step past BootDelay.
 	Now func() time.Time
+	// RateLimit is the API rate limit that every Provider call counts
+	// against, as a real cloud's API has one; the zero value is no limit.
+	RateLimit RateLimit
+}
+
+// RateLimit is a token bucket: a call takes a token, and one that finds
+// none is refused with cloud.ErrRateLimited, changes nothing, and says (in
+// cloud.RetryAfter) when the next token comes.
+type RateLimit struct {
+	// QPS is how many tokens come per second; 0 means no limit.
+	QPS float64
+	// Burst is how many tokens the bucket holds; below 1 counts as 1.
+	Burst int
 }
 
 // Op names a Provider call for fault injection.
@@ -45,7 +63,12 @@ type Cloud struct {
 
 	mu     sync.Mutex
 	st     *state
+	disk   disk
 	faults map[Op]fault
+	// limiter enforces opts.RateLimit (nil: no limit); refused counts the
+	// calls it refused.
+	limiter *rate.Limiter
+	refused int
 }
 
 type fault struct {
@@ -65,11 +88,31 @@ func New(opts Options) (*Cloud, error) {
 			return nil, fmt.Errorf("creating sim cloud state directory: %w", err)
 		}
 	}
-	st, err := load(opts.StatePath)
+	st, d, err := load(opts.StatePath)
 	if err != nil {
 		return nil, err
 	}
-	return &Cloud{opts: opts, st: st, faults: map[Op]fault{}}, nil
+	c := &Cloud{opts: opts, st: st, disk: d, faults: map[Op]fault{}}
+	c.SetRateLimit(opts.RateLimit)
+	return c, nil
+}
+
+// SetRateLimit changes the API rate limit from now on, as the operator of a
+// real cloud may; the zero RateLimit lifts it.
+func (c *Cloud) SetRateLimit(l RateLimit) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.opts.RateLimit, c.limiter = l, nil
+	if l.QPS > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(l.QPS), max(l.Burst, 1))
+	}
+}
+
+// RateLimited returns how many calls the rate limit has refused.
+func (c *Cloud) RateLimited() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.refused
 }
 
 // FailNext makes the next n calls of op return err without touching state.
@@ -126,9 +169,9 @@ func (c *Cloud) CreateServer(ctx context.Context, regionName string, req cloud.C
 		},
 		SpreadKey: req.SpreadKey,
 	}
-	r.Servers[s.ID] = s
-	if err := c.save(); err != nil {
-		delete(r.Servers, s.ID)
+	r.addServer(s)
+	if err := c.save(&change{Op: OpCreate, Region: r.Name, Server: s, LastHost: r.LastHost}); err != nil {
+		r.removeServer(s)
 		r.LastHost = lastHost
 		return nil, err
 	}
@@ -150,9 +193,9 @@ func (c *Cloud) DeleteServer(ctx context.Context, regionName, id string) error {
 	if !ok {
 		return nil
 	}
-	delete(r.Servers, id)
-	if err := c.save(); err != nil {
-		r.Servers[id] = s
+	r.removeServer(s)
+	if err := c.save(&change{Op: OpDelete, Region: r.Name, ID: id}); err != nil {
+		r.addServer(s)
 		return err
 	}
 	return nil
@@ -177,6 +220,7 @@ func (c *Cloud) GetServer(ctx context.Context, regionName, id string) (*cloud.Se
 }
 
 // ListServers returns the servers carrying every given tag, oldest first.
+// With tags it reads only servers that carry the rarest of them.
 func (c *Cloud) ListServers(ctx context.Context, regionName string, tags map[string]string) ([]cloud.Server, error) {
 	if err := c.enter(ctx, OpList); err != nil {
 		return nil, err
@@ -186,11 +230,10 @@ func (c *Cloud) ListServers(ctx context.Context, regionName string, tags map[str
 	if err != nil {
 		return nil, err
 	}
-	out := []cloud.Server{}
-	for _, s := range r.Servers {
-		if hasTags(s.Tags, tags) {
-			out = append(out, c.view(s))
-		}
+	found := r.find(tags)
+	out := make([]cloud.Server, 0, len(found))
+	for _, s := range found {
+		out = append(out, c.view(s))
 	}
 	slices.SortFunc(out, func(a, b cloud.Server) int {
 		if n := a.Created.Compare(b.Created); n != 0 {
@@ -201,7 +244,7 @@ func (c *Cloud) ListServers(ctx context.Context, regionName string, tags map[str
 	return out, nil
 }
 
-// Capacity sums the region's hypervisors and servers.
+// Capacity sums the region's hypervisors; what is used is kept as servers come and go.
 func (c *Cloud) Capacity(ctx context.Context, regionName string) (*cloud.Capacity, error) {
 	if err := c.enter(ctx, ""); err != nil { // no Op: Capacity has no injectable fault
 		return nil, err
@@ -211,20 +254,20 @@ func (c *Cloud) Capacity(ctx context.Context, regionName string) (*cloud.Capacit
 	if err != nil {
 		return nil, err
 	}
-	capa := &cloud.Capacity{Hypervisors: int32(len(r.Hypervisors)), Servers: int32(len(r.Servers))}
+	capa := &cloud.Capacity{
+		Hypervisors: int32(len(r.Hypervisors)), Servers: int32(len(r.Servers)),
+		UsedVCPUs: r.idx.vcpus, UsedMemoryMiB: r.idx.memMiB,
+	}
 	for _, hv := range r.Hypervisors {
 		capa.VCPUs += int64(r.vcpus(hv))
 		capa.MemoryMiB += hv.MemoryMiB
 	}
-	for _, s := range r.Servers {
-		capa.UsedVCPUs += int64(s.VCPUs)
-		capa.UsedMemoryMiB += s.MemoryMiB
-	}
 	return capa, nil
 }
 
-// enter waits out the API latency, then takes c.mu and consumes an injected
-// fault for op. On success the caller holds c.mu and must unlock it.
+// enter waits out the API latency, then takes c.mu, a token of the rate
+// limit and an injected fault for op. On success the caller holds c.mu and
+// must unlock it.
 func (c *Cloud) enter(ctx context.Context, op Op) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -239,6 +282,10 @@ func (c *Cloud) enter(ctx context.Context, op Op) error {
 		}
 	}
 	c.mu.Lock()
+	if err := c.admit(); err != nil {
+		c.mu.Unlock()
+		return err
+	}
 	if f, ok := c.faults[op]; ok {
 		if f.n--; f.n > 0 {
 			c.faults[op] = f
@@ -249,6 +296,25 @@ func (c *Cloud) enter(ctx context.Context, op Op) error {
 		return f.err
 	}
 	return nil
+}
+
+// admit takes a token of the rate limit, or refuses the call with the
+// time until the next token; the caller holds c.mu.
+func (c *Cloud) admit() error {
+	if c.limiter == nil {
+		return nil
+	}
+	now := c.opts.Now()
+	r := c.limiter.ReserveN(now, 1)
+	wait := r.DelayFrom(now)
+	if wait == 0 {
+		return nil
+	}
+	r.CancelAt(now) // a refused call takes no token
+	c.refused++
+	l := c.opts.RateLimit
+	return cloud.WithRetryAfter(errorf(cloud.ErrRateLimited,
+		"too many API calls: the limit is %g per second (burst %d); retry after %s", l.QPS, max(l.Burst, 1), wait.Round(time.Millisecond)), wait)
 }
 
 // view is the caller's copy of s, with the status the clock implies.

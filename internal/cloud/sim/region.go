@@ -62,7 +62,7 @@ func (c *Cloud) EnsureRegion(name string, cfg RegionConfig) error {
 		if octet > 255 {
 			return fmt.Errorf("ensuring region %q: no address range left (10.%d.0.0/16 would be next)", name, octet)
 		}
-		r = &region{Name: name, Octet: octet, Servers: map[string]*server{}}
+		r = &region{Name: name, Octet: octet, Servers: map[string]*server{}, idx: newIndex()}
 		c.st.Regions[name] = r
 	}
 	old := *r
@@ -70,9 +70,8 @@ func (c *Cloud) EnsureRegion(name string, cfg RegionConfig) error {
 
 	want := int(cfg.Hypervisors)
 	if want < len(r.Hypervisors) {
-		use := r.usage("")
 		for _, hv := range r.Hypervisors[want:] {
-			if n := use[hv.Name].servers; n > 0 {
+			if n := r.idx.hypervisors[hv.Name].servers; n > 0 {
 				return fmt.Errorf("shrinking region %s to %d hypervisors: %s hosts %d servers; delete them first", name, want, hv.Name, n)
 			}
 		}
@@ -87,7 +86,7 @@ func (c *Cloud) EnsureRegion(name string, cfg RegionConfig) error {
 	}
 	r.CPUOvercommitRatio = cfg.CPUOvercommitRatio
 
-	if err := c.save(); err != nil {
+	if err := c.save(nil); err != nil {
 		if ok {
 			*r = old
 		} else {
@@ -106,10 +105,9 @@ func (c *Cloud) Hypervisors(regionName string) ([]Hypervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	use := r.usage("")
 	out := make([]Hypervisor, 0, len(r.Hypervisors))
 	for _, hv := range r.Hypervisors {
-		u := use[hv.Name]
+		u := r.idx.hypervisors[hv.Name]
 		out = append(out, Hypervisor{
 			Name:               hv.Name,
 			Cores:              hv.Cores,
@@ -134,43 +132,21 @@ func (c *Cloud) region(name string) (*region, error) {
 
 func (r *region) vcpus(hv hypervisor) int32 { return hv.Cores * r.CPUOvercommitRatio }
 
-type usage struct {
-	vcpus   int32
-	memMiB  int64
-	servers int32
-	// spread counts servers sharing the spread key asked about.
-	spread int32
-}
-
-// usage sums what is placed on each hypervisor. It is derived from the
-// servers on every call rather than stored, so it can never drift from them.
-func (r *region) usage(spreadKey string) map[string]usage {
-	use := make(map[string]usage, len(r.Hypervisors))
-	for _, s := range r.Servers {
-		u := use[s.Hypervisor]
-		u.vcpus += s.VCPUs
-		u.memMiB += s.MemoryMiB
-		u.servers++
-		if spreadKey != "" && s.SpreadKey == spreadKey {
-			u.spread++
-		}
-		use[s.Hypervisor] = u
-	}
-	return use
-}
-
 // place picks a hypervisor with room for f: fewest servers of the same spread
-// key first (anti-affinity), then least allocated vCPUs, then name.
+// key first (anti-affinity), then least allocated vCPUs, then name. It reads
+// the index: one step per hypervisor, however many servers there are.
 func (r *region) place(f cloud.Flavor, spreadKey string) (string, error) {
-	use := r.usage(spreadKey)
+	spread := r.idx.spread[spreadKey] // nil for no key: every count is 0
 	var (
 		best                   *hypervisor
 		bestUse                usage
+		bestSpread             int32
 		maxFreeCPU, maxFreeMem int64 // on the hypervisor with the most free vCPUs, for the error
 		totalVCPUs, usedVCPUs  int64
 	)
 	for i := range r.Hypervisors {
-		hv, u := &r.Hypervisors[i], use[r.Hypervisors[i].Name]
+		hv := &r.Hypervisors[i]
+		u, n := r.idx.hypervisors[hv.Name], spread[hv.Name]
 		freeCPU, freeMem := int64(r.vcpus(*hv)-u.vcpus), hv.MemoryMiB-u.memMiB
 		totalVCPUs += int64(r.vcpus(*hv))
 		usedVCPUs += int64(u.vcpus)
@@ -181,10 +157,10 @@ func (r *region) place(f cloud.Flavor, spreadKey string) (string, error) {
 			continue
 		}
 		if best == nil || cmp.Or(
-			cmp.Compare(u.spread, bestUse.spread),
+			cmp.Compare(n, bestSpread),
 			cmp.Compare(u.vcpus, bestUse.vcpus),
 			strings.Compare(hv.Name, best.Name)) < 0 {
-			best, bestUse = hv, u
+			best, bestUse, bestSpread = hv, u, n
 		}
 	}
 	if best == nil {
@@ -197,16 +173,14 @@ func (r *region) place(f cloud.Flavor, spreadKey string) (string, error) {
 
 // allocateAddress hands out the next free host of 10.<octet>.0.0/16 after the
 // last one given, so addresses are sequential and a deleted server's address
-// comes back only once the range wraps around.
+// comes back only once the range wraps around. Until the range first wraps
+// the next host is always free; after that it skips the ones in use.
 func (r *region) allocateAddress() (string, error) {
-	used := make(map[string]bool, len(r.Servers))
-	for _, s := range r.Servers {
-		used[s.Address] = true
-	}
 	for range hostsPerRegion {
 		h := r.LastHost%hostsPerRegion + 1
 		r.LastHost = h
-		if a := fmt.Sprintf("10.%d.%d.%d", r.Octet, h>>8, h&0xff); !used[a] {
+		a := fmt.Sprintf("10.%d.%d.%d", r.Octet, h>>8, h&0xff)
+		if _, used := r.idx.addresses[a]; !used {
 			return a, nil
 		}
 	}

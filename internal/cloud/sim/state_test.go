@@ -46,6 +46,7 @@ func TestPersistence(t *testing.T) {
 	leftovers, err := filepath.Glob(filepath.Join(filepath.Dir(path), "*.tmp-*"))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(leftovers).To(BeEmpty())
+	g.Expect(path+".journal").NotTo(BeAnExistingFile(), "a small cloud is its state file alone")
 }
 
 func TestCorruptState(t *testing.T) {

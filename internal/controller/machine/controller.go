@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,6 +51,10 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// MaxConcurrent bounds parallel reconciles.
 	MaxConcurrent int
+
+	// createRefused holds the UIDs of Machines whose last create the cloud
+	// refused for its rate limit (see reconcileVM).
+	createRefused sync.Map
 }
 
 // +kubebuilder:rbac:groups=kumo.dev,resources=machines,verbs=get;list;watch;update;patch
@@ -74,7 +80,31 @@ func machineStatus(m *kumov1.Machine) any { return m.Status }
 
 // Reconcile drives one Machine.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return status.RequeueOnConflict(r.reconcile(ctx, req))
+	return requeueIfRateLimited(status.RequeueOnConflict(r.reconcile(ctx, req)))
+}
+
+// requeueIfRateLimited turns any cloud call refused for coming too fast into
+// a requeue after the wait the cloud asked for. In a storm of reconciles that
+// is the expected course, not a failure: no error log, and no backoff of the
+// workqueue's own on top of the cloud's.
+func requeueIfRateLimited(res ctrl.Result, err error) (ctrl.Result, error) {
+	if cloud.IsRateLimited(err) {
+		return ctrl.Result{RequeueAfter: rateLimitWait(err)}, nil
+	}
+	return res, err
+}
+
+// rateLimitWait is how long to wait after a refusal: what the cloud asked
+// for (a second if it did not say, at least 100 ms), plus up to as much
+// again at random, so that the reconciles refused together do not all come
+// back together.
+func rateLimitWait(err error) time.Duration {
+	d := cloud.RetryAfter(err)
+	if d == 0 {
+		d = time.Second
+	}
+	d = max(d, 100*time.Millisecond)
+	return d + rand.N(d)
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
@@ -121,21 +151,36 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	return r.reconcileNode(ctx, m, cluster, srv)
 }
 
-// reconcileVM boots the VM once. The VM carries the Machine's UID as a tag,
-// so a crash between creating it and recording its ID is repaired by
-// finding it by tag instead of booting a second one. It returns the VM once
-// it is active.
+// reconcileVM boots the VM once and returns it (nil if it is gone). The VM
+// carries the Machine's UID as a tag, so a crash between creating it and
+// recording its ID is repaired by finding it by tag instead of booting a
+// second one.
+//
+// After a create refused for the cloud's rate limit, the next attempt
+// creates without listing first: the refused create created nothing, and
+// only this Machine's reconciles (one at a time) create its VM, so the list
+// before it still holds. Listing again would need two calls in a row from a
+// cloud short of calls, and a cloud that grants one at a time would refuse
+// every create that follows a list.
 func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) (*cloud.Server, ctrl.Result, error) {
 	var srv *cloud.Server
 	if m.Spec.ProviderID == "" {
-		found, err := r.Provider.ListServers(ctx, m.Spec.Region, map[string]string{TagMachineUID: string(m.UID)})
-		if err != nil {
-			return nil, ctrl.Result{}, fmt.Errorf("listing servers: %w", err)
+		var found []cloud.Server
+		if _, refused := r.createRefused.LoadAndDelete(m.UID); !refused {
+			var err error
+			found, err = r.Provider.ListServers(ctx, m.Spec.Region, map[string]string{TagMachineUID: string(m.UID)})
+			if cloud.IsRateLimited(err) {
+				return nil, waitForCloud(m, err), nil
+			}
+			if err != nil {
+				return nil, ctrl.Result{}, fmt.Errorf("listing servers: %w", err)
+			}
 		}
 		if len(found) > 0 {
 			srv = &found[0]
 		} else {
 			m.Status.Phase = kumov1.MachineProvisioning
+			var err error
 			srv, err = r.Provider.CreateServer(ctx, m.Spec.Region, cloud.CreateRequest{
 				Name:      m.Name,
 				Flavor:    m.Spec.Flavor,
@@ -146,6 +191,9 @@ func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster
 				},
 			})
 			if err != nil {
+				if cloud.IsRateLimited(err) {
+					r.createRefused.Store(m.UID, true)
+				}
 				res, err := r.createFailed(m, err)
 				return nil, res, err
 			}
@@ -186,7 +234,8 @@ func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster
 }
 
 // createFailed turns a refused create into a condition the tenant can act
-// on; capacity and flavor errors are retried slowly, others by backoff.
+// on; capacity and flavor errors are retried slowly, rate limits when the
+// cloud says, others by backoff.
 func (r *Reconciler) createFailed(m *kumov1.Machine, err error) (ctrl.Result, error) {
 	// A retry that fails the same way is already on record: warn once.
 	warn := func(reason string) {
@@ -196,6 +245,8 @@ func (r *Reconciler) createFailed(m *kumov1.Machine, err error) (ctrl.Result, er
 		setCondition(m, kumov1.VMReadyCondition, false, reason, err.Error())
 	}
 	switch {
+	case cloud.IsRateLimited(err):
+		return waitForCloud(m, err), nil
 	case cloud.IsCapacity(err):
 		m.Status.Phase = kumov1.MachinePending
 		warn(kumov1.CapacityExhaustedReason)
@@ -210,7 +261,19 @@ func (r *Reconciler) createFailed(m *kumov1.Machine, err error) (ctrl.Result, er
 	}
 }
 
+// waitForCloud says on VMReady that the VM waits for the cloud to take
+// more calls, and requeues when the cloud said to. No event: it is no news
+// to a tenant in a storm. The message is always the same, unlike the
+// cloud's (which may say how long to wait), so that a refused retry writes
+// no status, whose watch event would start the next retry at once.
+func waitForCloud(m *kumov1.Machine, err error) ctrl.Result {
+	setCondition(m, kumov1.VMReadyCondition, false, kumov1.CloudRateLimitedReason,
+		"the cloud API refuses calls that come too fast; waiting until it takes more")
+	return ctrl.Result{RequeueAfter: rateLimitWait(err)}
+}
+
 func (r *Reconciler) reconcileDelete(ctx context.Context, m *kumov1.Machine, cluster *kumov1.Cluster) (ctrl.Result, error) {
+	r.createRefused.Delete(m.UID)
 	m.Status.Phase = kumov1.MachineDeleting
 	// A cluster being deleted loses its control plane anyway: no drain.
 	if cluster != nil && cluster.DeletionTimestamp.IsZero() {

@@ -8,11 +8,13 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cloud"
@@ -25,6 +27,7 @@ func TestMachine(t *testing.T) {
 	f := start(t)
 	t.Run("capacity exhausted", f.testCapacityExhausted)
 	t.Run("create retried", f.testCreateRetried)
+	t.Run("cloud rate limited", f.testRateLimited)
 }
 
 // testCapacityExhausted: a Machine that fits on no hypervisor waits as
@@ -134,4 +137,60 @@ func (f *fixture) testCreateRetried(t *testing.T) {
 		HaveKeyWithValue(kumov1.RegionLabel, "machines-1"),
 		HaveKeyWithValue(kumov1.HypervisorLabel, srv.Hypervisor),
 	))
+}
+
+// testRateLimited: a cloud that takes 2 calls a second refuses much of a
+// burst of Machines' calls, yet every Machine comes to Running with one VM.
+// The refusals are waits: no reconcile returns an error, and no Warning.
+func (f *fixture) testRateLimited(t *testing.T) {
+	g := ctrltest.NewWithT(t)
+	ctx := context.Background()
+	f.mgr.Sim.SetRateLimit(sim.RateLimit{QPS: 2, Burst: 1})
+	t.Cleanup(func() { f.mgr.Sim.SetRateLimit(sim.RateLimit{}) })
+	refused, errs := f.mgr.Sim.RateLimited(), reconcileErrors(g)
+
+	var machines []*kumov1.Machine
+	for i := range 4 {
+		m := f.newMachine(fmt.Sprintf("paced-%d", i), "machines-1", "m1.small")
+		g.Expect(f.env.Client.Create(ctx, m)).To(Succeed())
+		machines = append(machines, m)
+	}
+	for _, m := range machines {
+		g.Eventually(func(g Gomega) {
+			f.env.Get(g, m)
+			g.Expect(m.Status.Phase).To(Equal(kumov1.MachineRunning), "%+v", m.Status.Conditions)
+		}).Should(Succeed())
+	}
+	t.Logf("the cloud refused %d calls", f.mgr.Sim.RateLimited()-refused)
+	g.Expect(f.mgr.Sim.RateLimited()).To(BeNumerically(">", refused), "the cloud refused calls")
+	g.Expect(reconcileErrors(g)).To(Equal(errs), "a refused call is not a reconcile error")
+
+	f.mgr.Sim.SetRateLimit(sim.RateLimit{}) // the test's own calls
+	for _, m := range machines {
+		servers, err := f.mgr.Sim.ListServers(ctx, "machines-1", map[string]string{machine.TagMachineUID: string(m.UID)})
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(servers).To(HaveLen(1), "machine %s", m.Name)
+		g.Expect(m.Spec.ProviderID).To(Equal(cloud.ProviderID("sim", "machines-1", servers[0].ID)))
+		for _, e := range f.env.Events(g, m) {
+			g.Expect(e.Type).NotTo(Equal(corev1.EventTypeWarning), "machine %s: %s %s", m.Name, e.Reason, e.Note)
+		}
+	}
+}
+
+// reconcileErrors is controller-runtime's count of the machine
+// controller's reconciles that returned an error.
+func reconcileErrors(g Gomega) float64 {
+	families, err := metrics.Registry.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, mf := range families {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if mf.GetName() == "controller_runtime_reconcile_errors_total" && l.GetName() == "controller" && l.GetValue() == "machine" {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	g.Expect("controller_runtime_reconcile_errors_total").To(BeEmpty(), "no count for the machine controller")
+	return 0
 }
