@@ -24,6 +24,7 @@ import (
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/config/crd"
+	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 	cpscale "github.com/kumo-dev/kumo/internal/controlplane/scale"
@@ -61,6 +62,11 @@ type Options struct {
 	// so that the commands Up prints run as typed; "" means "kumo".
 	Command string
 }
+
+// SimAPILimit is the sim cloud's API rate limit, like a real cloud's API
+// gateway; high enough that it paces a fleet's storm rather than decides
+// how long the fleet takes.
+var SimAPILimit = sim.RateLimit{QPS: 1000, Burst: 2000}
 
 // KubeconfigPath is where `kumo up` writes the admin kubeconfig.
 func KubeconfigPath(dataDir string) string { return filepath.Join(dataDir, "kubeconfig") }
@@ -215,12 +221,14 @@ func Up(ctx context.Context, o Options) error {
 		return err
 	}
 
-	simCloud, err := sim.New(sim.Options{StatePath: filepath.Join(o.DataDir, "sim.json"), BootDelay: o.VMBootDelay})
+	simCloud, err := sim.New(sim.Options{StatePath: filepath.Join(o.DataDir, "sim.json"), BootDelay: o.VMBootDelay, RateLimit: SimAPILimit})
 	if err != nil {
 		return err
 	}
 	mo := manager.Options{
-		Provider: simCloud, ProviderName: "sim", Sim: simCloud,
+		// Kumo paces itself below the cloud's limit, so that a storm of
+		// reconciles waits in Kumo instead of being refused by the cloud.
+		Provider: cloud.Limit(simCloud, SimAPILimit.QPS*0.8, SimAPILimit.Burst/2), ProviderName: "sim", Sim: simCloud,
 		MetricsAddr: cfg.MetricsBindAddress, HealthAddr: cfg.HealthProbeBindAddress,
 		LeaderElection: true, LeaderElectionNamespace: "kumo-system", Log: o.Log,
 	}

@@ -62,7 +62,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		n = 8
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&kumov1.Cluster{}).
+		For(&kumov1.Cluster{}, builder.WithPredicates(status.NotStatusOnly())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: n}).
 		Watches(&kumov1.Machine{}, ownerAfter(machineSettle)).
 		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/controller/internal/status"
 	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 )
@@ -83,8 +84,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, kumov1.CloudErrorReason, err.Error()
 	}
 	meta.SetStatusCondition(&region.Status.Conditions, cond)
-	if perr := r.Client.Status().Patch(ctx, region, client.MergeFrom(before)); perr != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(perr)
+	if perr := status.PatchStatus(ctx, r.Client, region, before, func(r *kumov1.Region) any { return r.Status }); perr != nil {
+		return ctrl.Result{}, perr
 	}
 	period := r.ResyncPeriod
 	if period == 0 {

@@ -15,6 +15,8 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 )
 
 // SetCondition records a condition observed at the object's generation.
@@ -72,4 +74,20 @@ func PatchStatus[T client.Object](ctx context.Context, c client.Client, obj, bef
 		return fmt.Errorf("patching status: %w", err)
 	}
 	return nil
+}
+
+// NotStatusOnly passes every event but an update that changed nothing but
+// status (and the resource version): a controller's own status write would
+// otherwise wake it once more for nothing, and at fleet scale those
+// reconciles are as many as all the others.
+func NotStatusOnly() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, n := e.ObjectOld, e.ObjectNew
+		return o.GetGeneration() != n.GetGeneration() ||
+			!equality.Semantic.DeepEqual(o.GetLabels(), n.GetLabels()) ||
+			!equality.Semantic.DeepEqual(o.GetAnnotations(), n.GetAnnotations()) ||
+			!equality.Semantic.DeepEqual(o.GetFinalizers(), n.GetFinalizers()) ||
+			!equality.Semantic.DeepEqual(o.GetOwnerReferences(), n.GetOwnerReferences()) ||
+			!o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp())
+	}}
 }
