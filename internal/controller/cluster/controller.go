@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/controller/internal/fairqueue"
 	"github.com/kumo-dev/kumo/internal/controller/internal/status"
 	"github.com/kumo-dev/kumo/internal/controlplane"
 	"github.com/kumo-dev/kumo/internal/nodes"
@@ -63,7 +64,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&kumov1.Cluster{}, builder.WithPredicates(status.NotStatusOnly())).
-		WithOptions(controller.Options{MaxConcurrentReconciles: n}).
+		// Teams (namespaces) take turns in the queue, so one team's burst
+		// of creates does not hold another team's cluster behind it.
+		WithOptions(controller.Options{MaxConcurrentReconciles: n, NewQueue: fairqueue.NewQueue}).
 		Watches(&kumov1.Machine{}, ownerAfter(machineSettle)).
 		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		// Only a region's spec matters here; its status changes with every
