@@ -25,6 +25,7 @@ import (
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cloud"
+	"github.com/kumo-dev/kumo/internal/controller/internal/fairqueue"
 	"github.com/kumo-dev/kumo/internal/controller/internal/status"
 	"github.com/kumo-dev/kumo/internal/nodes"
 )
@@ -72,7 +73,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&kumov1.Machine{}, builder.WithPredicates(status.NotStatusOnly())).
 		WatchesRawSource(source.Channel(r.Nodes.Changes(), &handler.EnqueueRequestForObject{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: n}).
+		// Teams take turns: one team's thousand new nodes do not hold
+		// back another team's three.
+		WithOptions(controller.Options{MaxConcurrentReconciles: n, NewQueue: fairqueue.NewQueue}).
 		Named("machine").
 		Complete(r)
 }
