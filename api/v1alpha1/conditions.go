@@ -9,6 +9,9 @@ const (
 	VMReadyCondition = "VMReady"
 	// NodeReadyCondition is true once a Machine's Node is Ready in the tenant cluster.
 	NodeReadyCondition = "NodeReady"
+	// WithinQuotaCondition is true while a team uses no more than its
+	// TeamQuota's limits.
+	WithinQuotaCondition = "WithinQuota"
 )
 
 // Condition reasons.
@@ -33,7 +36,21 @@ const (
 	// CloudRateLimitedReason: the cloud refused Kumo's calls for coming too
 	// fast; Kumo tries again when the cloud said it could.
 	CloudRateLimitedReason = "CloudRateLimited"
+	// WithinLimitsReason and OverQuotaReason explain WithinQuota.
+	WithinLimitsReason = "WithinLimits"
+	OverQuotaReason    = "OverQuota"
 )
+
+// QuotaExceededCause is the cause type (metav1.StatusCause) of admission's
+// refusal of a write that would pass a team's quota, so that clients tell
+// it from an RBAC refusal, which is Forbidden too.
+const QuotaExceededCause = "QuotaExceeded"
+
+// QuotaWebhookName is the admission webhook that checks Cluster writes
+// against team quotas, as the API server names it in its messages:
+// `failed calling webhook "quota.kumo.dev"` when the manager does not
+// answer, so that clients can say so.
+const QuotaWebhookName = "quota.kumo.dev"
 
 // Labels and annotations Kumo puts on the objects it creates.
 const (

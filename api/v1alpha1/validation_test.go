@@ -591,3 +591,32 @@ func TestMachineValidation(t *testing.T) {
 		expectInvalid(g, c.Create(ctx, u), []string{"spec", "Required value"})
 	})
 }
+
+func TestTeamQuotaValidation(t *testing.T) {
+	ctx, c := startEnv(t)
+	quota := func(spec kumov1.TeamQuotaSpec) *kumov1.TeamQuota {
+		return &kumov1.TeamQuota{ObjectMeta: metav1.ObjectMeta{GenerateName: "q-", Namespace: validationNamespace}, Spec: spec}
+	}
+
+	t.Run("no limits, and zero limits, are accepted", func(t *testing.T) {
+		g := NewWithT(t)
+		g.Expect(c.Create(ctx, quota(kumov1.TeamQuotaSpec{}))).To(Succeed())
+		zero := int64(0)
+		g.Expect(c.Create(ctx, quota(kumov1.TeamQuotaSpec{MaxClusters: &zero, MaxNodes: &zero, MaxVCPUs: &zero}))).To(Succeed())
+	})
+
+	for _, field := range []string{"maxClusters", "maxNodes", "maxVCPUs"} {
+		t.Run("create/negative "+field, func(t *testing.T) {
+			g := NewWithT(t)
+			u := toUnstructured(g, quota(kumov1.TeamQuotaSpec{}), "TeamQuota")
+			g.Expect(unstructured.SetNestedField(u.Object, int64(-1), "spec", field)).To(Succeed())
+			expectInvalid(g, c.Create(ctx, u), []string{"spec." + field, "greater than or equal to 0"})
+		})
+		t.Run("create/malformed "+field, func(t *testing.T) {
+			g := NewWithT(t)
+			u := toUnstructured(g, quota(kumov1.TeamQuotaSpec{}), "TeamQuota")
+			g.Expect(unstructured.SetNestedField(u.Object, "ten", "spec", field)).To(Succeed())
+			expectInvalid(g, c.Create(ctx, u), []string{"spec." + field, "must be of type integer"})
+		})
+	}
+}

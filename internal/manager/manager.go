@@ -5,8 +5,10 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
@@ -18,12 +20,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	"github.com/kumo-dev/kumo/internal/controller/cluster"
 	"github.com/kumo-dev/kumo/internal/controller/machine"
+	"github.com/kumo-dev/kumo/internal/controller/quota"
 	"github.com/kumo-dev/kumo/internal/controller/region"
 	"github.com/kumo-dev/kumo/internal/controlplane"
 	"github.com/kumo-dev/kumo/internal/nodes"
@@ -68,6 +73,27 @@ type Options struct {
 	// Log receives the manager's and the controllers' logs; the zero
 	// Logger is controller-runtime's global one (ctrl.SetLogger).
 	Log logr.Logger
+	// Webhook configures the server of the admission webhooks (team
+	// quotas), which WebhookConfiguration registers with the API server.
+	// A zero Port serves none: quotas are counted but not enforced.
+	Webhook webhook.Options
+}
+
+// WebhookConfigurationName is the ValidatingWebhookConfiguration of the
+// manager's webhooks.
+const WebhookConfigurationName = "kumo"
+
+// WebhookConfiguration tells the API server where the manager's webhooks
+// are: under baseURL ("https://127.0.0.1:23812"), serving a certificate
+// that caBundle (PEM) signed.
+func WebhookConfiguration(baseURL string, caBundle []byte) *admissionregistrationv1.ValidatingWebhookConfiguration {
+	url := baseURL + quota.WebhookPath
+	return &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: WebhookConfigurationName},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{
+			quota.Webhook(admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caBundle}),
+		},
+	}
 }
 
 // cacheOptions keep in memory only what the controllers read: Secrets of
@@ -85,6 +111,10 @@ func cacheOptions() cache.Options {
 
 // New builds a manager with every Kumo controller registered.
 func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	var hooks webhook.Server
+	if o.Webhook.Port != 0 {
+		hooks = webhook.NewServer(o.Webhook)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  Scheme(),
 		Logger:                  quietStop(o.Log),
@@ -97,6 +127,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    config.Controller{SkipNameValidation: ptr.To(o.SkipNameValidation)},
 		Cache:                         cacheOptions(),
+		WebhookServer:                 hooks,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
@@ -123,6 +154,17 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Recorder: mgr.GetEventRecorder("kumo-machine"), MaxConcurrent: o.MachineWorkers,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
+	}
+	if err := (&quota.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("kumo-quota")}).SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	if hooks != nil {
+		mgr.GetWebhookServer().Register(quota.WebhookPath, &admission.Webhook{Handler: &quota.Validator{
+			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Decoder: admission.NewDecoder(mgr.GetScheme()),
+		}})
+		if err := mgr.AddReadyzCheck("webhook", hooks.StartedChecker()); err != nil {
+			return nil, err
+		}
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, err

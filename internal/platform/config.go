@@ -29,6 +29,9 @@ type Config struct {
 	// Fidelity is FidelityFull or FidelityScale, chosen on the first run:
 	// clusters made at one level cannot run at the other.
 	Fidelity string `json:"fidelity,omitempty"`
+	// WebhookPort is where the manager serves admission webhooks (team
+	// quotas) to the API server, on 127.0.0.1.
+	WebhookPort int `json:"webhookPort"`
 }
 
 // Fidelity levels of `kumo up`.
@@ -50,6 +53,7 @@ const (
 	DefaultEtcdPeerPort  = 23800
 	DefaultMetricsPort   = 23810
 	DefaultHealthPort    = 23811
+	DefaultWebhookPort   = 23812
 )
 
 // When a default port is taken, ports are chosen from this range: below
@@ -134,6 +138,7 @@ func loadConfig(dataDir string, o Options, reg *ports.Registry) (*Config, error)
 			func() error { return port(&cfg.EtcdPeerPort, o.EtcdPeerPort, DefaultEtcdPeerPort) },
 			func() error { return addr(&cfg.MetricsBindAddress, o.MetricsAddr, DefaultMetricsPort) },
 			func() error { return addr(&cfg.HealthProbeBindAddress, o.HealthAddr, DefaultHealthPort) },
+			func() error { return port(&cfg.WebhookPort, o.WebhookPort, DefaultWebhookPort) },
 		}
 		// Each port is claimed as soon as it is chosen, so that the next
 		// one is chosen apart from it. choices and listeners go in step.
@@ -201,6 +206,7 @@ func (c *Config) listeners() []listener {
 		{key: "etcd-peer", what: "the management etcd's peer traffic", flag: "--etcd-peer-port", addr: loopback(c.EtcdPeerPort)},
 		{key: "metrics", what: "the manager's metrics", flag: "--metrics-bind-address", addr: c.MetricsBindAddress},
 		{key: "health", what: "the manager's health probes", flag: "--health-probe-bind-address", addr: c.HealthProbeBindAddress},
+		{key: "webhook", what: "the manager's admission webhook", flag: "--webhook-port", addr: loopback(c.WebhookPort)},
 	}
 	for i := range ls {
 		if _, p, err := net.SplitHostPort(ls[i].addr); err == nil {

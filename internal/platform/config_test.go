@@ -62,7 +62,7 @@ func TestConfigTwoPlatforms(t *testing.T) {
 		cfg, err := loadConfig(dir, Options{}, ports.Open(path, dir))
 		g.Expect(err).NotTo(HaveOccurred())
 		ls := cfg.listeners()
-		g.Expect(ls).To(HaveLen(5))
+		g.Expect(ls).To(HaveLen(6))
 		for _, l := range ls {
 			g.Expect(l.port).NotTo(BeZero(), "%s has a port", l.what)
 			g.Expect(l.port).NotTo(BeElementOf(8080, 8081))

@@ -68,6 +68,47 @@ func ensurePKI(dir string) (mgmtPKI, error) {
 	return p, pki.WriteFiles(dir, map[string][]byte{"done": []byte("ok\n")})
 }
 
+// Files of the manager's webhook serving certificate in the PKI directory.
+const webhookCert, webhookKey = "webhook.crt", "webhook.key"
+
+// ensureWebhookCert issues the serving certificate of the manager's
+// admission webhooks for 127.0.0.1, where the API server calls them. It
+// is apart from ensurePKI's set, so that data directories made before
+// webhooks existed get one; it is issued again when the CA is another or
+// it has less than 30 days left.
+func ensureWebhookCert(p mgmtPKI) error {
+	read := func(crt, key string) (*pki.KeyPair, error) {
+		c, err := os.ReadFile(p.path(crt))
+		if err != nil {
+			return nil, err
+		}
+		k, err := os.ReadFile(p.path(key))
+		if err != nil {
+			return nil, err
+		}
+		return pki.ParseKeyPair(c, k)
+	}
+	ca, err := read("ca.crt", "ca.key")
+	if err != nil {
+		return fmt.Errorf("reading the management CA: %w", err)
+	}
+	if kp, err := read(webhookCert, webhookKey); err == nil &&
+		kp.Cert.CheckSignatureFrom(ca.Cert) == nil && time.Until(kp.Cert.NotAfter) > 30*24*time.Hour {
+		return nil
+	}
+	serving, err := ca.Issue(pki.CertConfig{
+		CommonName: "kumo-webhook", DNSNames: []string{"localhost"}, IPs: []net.IP{net.ParseIP("127.0.0.1")},
+		Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, Validity: 5 * 365 * 24 * time.Hour,
+	})
+	if err != nil {
+		return err
+	}
+	if err := pki.WriteFiles(p.dir, map[string][]byte{webhookCert: serving.CertPEM, webhookKey: serving.KeyPEM}); err != nil {
+		return fmt.Errorf("writing the webhook certificate: %w", err)
+	}
+	return nil
+}
+
 func (p mgmtPKI) kubeconfig(server, user string) ([]byte, error) {
 	ca, err := os.ReadFile(p.path("ca.crt"))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
@@ -50,6 +51,18 @@ func TestSeedMarksADefaultOnlyWhenNoneIs(t *testing.T) {
 	var region kumov1.Region
 	g.Expect(c.Get(ctx, keyOf("tokyo-1"), &region)).To(Succeed())
 	g.Expect(region.Spec.Default).To(BeTrue())
+
+	// The quota defaults are there for operators to set, limiting nothing
+	// at first, and what an operator sets stays.
+	quota := &kumov1.TeamQuota{}
+	key := client.ObjectKey{Namespace: kumov1.DefaultQuotaNamespace, Name: kumov1.DefaultQuotaName}
+	g.Expect(c.Get(ctx, key, quota)).To(Succeed())
+	g.Expect(quota.Spec.Limits(nil).None()).To(BeTrue())
+	quota.Spec.MaxClusters = ptr.To[int64](10)
+	g.Expect(c.Update(ctx, quota)).To(Succeed())
+	g.Expect(seed(ctx, c)).To(Succeed())
+	g.Expect(c.Get(ctx, key, quota)).To(Succeed())
+	g.Expect(quota.Spec.MaxClusters).To(HaveValue(BeEquivalentTo(10)))
 }
 
 func keyOf(name string) client.ObjectKey { return client.ObjectKey{Name: name} }

@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/config/crd"
@@ -49,6 +50,9 @@ type Options struct {
 	// chosen on the first run, "0" disables; like the ports, a value given
 	// once is kept.
 	MetricsAddr, HealthAddr string
+	// WebhookPort of the manager's admission webhooks: 0 keeps the port
+	// chosen on the first run. It cannot be disabled: quotas need it.
+	WebhookPort int
 	// VMBootDelay is how long a sim VM takes to boot.
 	VMBootDelay time.Duration
 	// Fidelity is FidelityFull or FidelityScale; "" keeps the level of the
@@ -109,6 +113,9 @@ func Up(ctx context.Context, o Options) error {
 	etcdBin, kube := bins.Etcd, bins.KubernetesBinaries
 	certs, err := ensurePKI(filepath.Join(o.DataDir, "pki"))
 	if err != nil {
+		return err
+	}
+	if err := ensureWebhookCert(certs); err != nil {
 		return err
 	}
 
@@ -214,6 +221,9 @@ func Up(ctx context.Context, o Options) error {
 	if err := seed(ctx, c); err != nil {
 		return err
 	}
+	if err := installWebhooks(ctx, c, certs, cfg.WebhookPort); err != nil {
+		return err
+	}
 	if err := ensureTenantRoles(ctx, c); err != nil {
 		return err
 	}
@@ -242,6 +252,7 @@ func Up(ctx context.Context, o Options) error {
 		defer runtime.Shutdown()
 		mo.Runtime = runtime
 	}
+	mo.Webhook = webhook.Options{Host: "127.0.0.1", Port: cfg.WebhookPort, CertDir: certs.dir, CertName: webhookCert, KeyName: webhookKey}
 	mgr, err := manager.New(restCfg, mo)
 	if err != nil {
 		return err
@@ -249,7 +260,18 @@ func Up(ctx context.Context, o Options) error {
 	if err := con.Watch(mgr); err != nil {
 		return err
 	}
-	_, _ = fmt.Fprint(out, banner(o, kcPath))
+	// The banner says the platform takes clusters, which it does once the
+	// webhook that admits them answers (the API server refuses every
+	// Cluster write until then).
+	webhookStarted := mgr.GetWebhookServer().StartedChecker()
+	go func() {
+		err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(context.Context) (bool, error) {
+			return webhookStarted(nil) == nil, nil
+		})
+		if err == nil {
+			_, _ = fmt.Fprint(out, banner(o, kcPath))
+		}
+	}()
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("running manager: %w", err)
 	}
@@ -328,6 +350,20 @@ func installCRDs(ctx context.Context, c client.Client) error {
 	})
 }
 
+// installWebhooks registers the manager's admission webhooks, on port of
+// 127.0.0.1 with the webhook certificate, with the API server.
+func installWebhooks(ctx context.Context, c client.Client, certs mgmtPKI, port int) error {
+	caPEM, err := os.ReadFile(certs.path("ca.crt"))
+	if err != nil {
+		return err
+	}
+	cfg := manager.WebhookConfiguration(fmt.Sprintf("https://127.0.0.1:%d", port), caPEM)
+	if err := createOrReplace(ctx, c, cfg); err != nil {
+		return fmt.Errorf("registering the admission webhooks: %w", err)
+	}
+	return nil
+}
+
 // DefaultRegions are the two simulated clouds `kumo up` starts with.
 func DefaultRegions() []kumov1.Region {
 	return []kumov1.Region{
@@ -355,6 +391,12 @@ func seed(ctx context.Context, c client.Client) error {
 		if err := c.Create(ctx, &r); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating region %s: %w", r.Name, err)
 		}
+	}
+	// The platform-wide quota defaults, for operators to set with kubectl:
+	// none at first, so every team may grow until an operator says otherwise.
+	defaults := &kumov1.TeamQuota{ObjectMeta: metav1.ObjectMeta{Namespace: kumov1.DefaultQuotaNamespace, Name: kumov1.DefaultQuotaName}}
+	if err := c.Create(ctx, defaults); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating the default team quota: %w", err)
 	}
 	// The catalog offers what this Kumo can run. The newest becomes the
 	// default for new clusters only when no release is marked yet: a newer

@@ -17,11 +17,12 @@ type user struct {
 	kubeconfig string
 }
 
-// addUser admits name to team with `kumo tenant add`.
-func addUser(t *testing.T, p *platform, team, name string) *user {
+// addUser admits name to team with `kumo tenant add` and flags.
+func addUser(t *testing.T, p *platform, team, name string, flags ...string) *user {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name+".kubeconfig")
-	out, err := exec.Command(kumoBin, "tenant", "add", team, "--user", name, "--data-dir", p.dataDir, "--out", path).CombinedOutput()
+	args := append([]string{"tenant", "add", team, "--user", name, "--data-dir", p.dataDir, "--out", path}, flags...)
+	out, err := exec.Command(kumoBin, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("kumo tenant add: %v\n%s", err, out)
 	}

@@ -95,6 +95,7 @@ func (p *platform) start() {
 		p.t.Fatal(err)
 	}
 	p.log = log
+	banners := strings.Count(p.terminal(), banner) // kumo-up.log keeps earlier runs'
 	p.cmd = exec.Command(kumoBin, "up", "--data-dir", p.dataDir)
 	if p.apiPort != 0 { // else the ports kumo up chooses
 		p.cmd.Args = append(p.cmd.Args, "--apiserver-port", fmt.Sprint(p.apiPort), "--etcd-port", fmt.Sprint(p.etcd),
@@ -107,11 +108,17 @@ func (p *platform) start() {
 	}
 	p.exited = make(chan struct{})
 	go func() { _ = p.cmd.Wait(); close(p.exited) }()
-	p.eventually(3*time.Minute, "regions to be served", func() (bool, string) {
+	// The banner comes once the manager's webhook answers: before, the API
+	// server refuses every Cluster write (it cannot check quotas).
+	p.eventually(3*time.Minute, "regions to be served and the banner", func() (bool, string) {
 		out, err := p.kubectlErr("get", "regions", "-o", "name")
-		return err == nil && strings.Contains(out, "region.kumo.dev/tokyo-1"), out
+		up := strings.Count(p.terminal(), banner) > banners
+		return err == nil && strings.Contains(out, "region.kumo.dev/tokyo-1") && up, out
 	})
 }
+
+// banner is how `kumo up` says it takes clusters.
+const banner = "Kumo is up."
 
 // stop is Ctrl-C: a graceful stop of everything.
 func (p *platform) stop() {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 )
 
 // Exit codes, documented in `kumoctl --help`.
@@ -64,7 +66,14 @@ func APIError(err error, what, namespace string) error {
 	if err == nil {
 		return nil
 	}
+	if msg, ok := quotaExceeded(err); ok {
+		return Exit(ExitUsage, "the platform refused to %s: %s", what, msg)
+	}
 	switch {
+	case apierrors.IsInternalError(err) && strings.Contains(err.Error(), fmt.Sprintf("failed calling webhook %q", kumov1.QuotaWebhookName)):
+		return Exit(ExitError, "could not %s: the platform checks every cluster change against your team's quota, "+
+			"and its checker (the Kumo manager) does not answer, so nothing was changed. Try again in a moment; "+
+			"if it lasts, tell the platform team.\nThe API server said: %v", what, err)
 	case apierrors.IsForbidden(err):
 		verb, resource := forbiddenDetail(err)
 		where := fmt.Sprintf("in namespace %q", namespace)
@@ -97,6 +106,22 @@ func forbiddenDetail(err error) (verb, resource string) {
 		resource = se.Status().Details.Kind
 	}
 	return verb, resource
+}
+
+// quotaExceeded is admission's message when err is its refusal of a write
+// that would pass the team's quota (Forbidden too, like RBAC's, but with a
+// cause of its own).
+func quotaExceeded(err error) (string, bool) {
+	var se apierrors.APIStatus
+	if !errors.As(err, &se) || se.Status().Details == nil {
+		return "", false
+	}
+	for _, c := range se.Status().Details.Causes {
+		if c.Type == kumov1.QuotaExceededCause {
+			return c.Message, true
+		}
+	}
+	return "", false
 }
 
 func invalidDetail(err error) string {

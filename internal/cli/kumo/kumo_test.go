@@ -118,6 +118,32 @@ func TestTenantAddWithoutPlatform(t *testing.T) {
 	g.Expect(err.Error()).To(ContainSubstring(`"bin/kumo up --data-dir ` + dir + `"`))
 }
 
+// TestTenantAddFlags: --user may be left out only to change the quota;
+// limits are numbers, which the API server checks (negative ones too), or
+// "default".
+func TestTenantAddFlags(t *testing.T) {
+	tests := map[string]struct {
+		args []string // after "tenant add team-a"
+		err  string   // part of the error; "no Kumo platform" when the flags pass
+	}{
+		"nothing to do":          {err: "--user is required, unless --max-clusters, --max-nodes or --max-vcpus change only the team's quota"},
+		"only the quota":         {args: []string{"--max-clusters", "3"}, err: "no Kumo platform is running"},
+		"every limit":            {args: []string{"--user", "alice", "--max-clusters", "3", "--max-nodes", "30", "--max-vcpus", "120"}, err: "no Kumo platform is running"},
+		"back to the default":    {args: []string{"--max-vcpus", "default"}, err: "no Kumo platform is running"},
+		"negative, for the API":  {args: []string{"--max-nodes", "-1"}, err: "no Kumo platform is running"},
+		"not a number":           {args: []string{"--max-nodes", "ten"}, err: `invalid argument "ten" for "--max-nodes" flag: "ten" is not a number, nor "default"`},
+		"a kubeconfig of nobody": {args: []string{"--max-nodes", "3", "--out", "x.kubeconfig"}, err: "--out writes the kubeconfig of --user, which is missing"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			args := append([]string{"tenant", "add", "team-a", "--data-dir", t.TempDir()}, tc.args...)
+			_, _, err := run(t, args...)
+			g.Expect(err).To(MatchError(ContainSubstring(tc.err)))
+		})
+	}
+}
+
 func TestStatusWithoutPlatform(t *testing.T) {
 	g := NewWithT(t)
 	dir := t.TempDir()

@@ -80,6 +80,7 @@ run side by side, each with its own data directory.`,
 	f.IntVar(&o.EtcdPeerPort, "etcd-peer-port", 0, "management etcd peer port (default: 23800 or a free port, kept across restarts)")
 	f.StringVar(&o.MetricsAddr, "metrics-bind-address", "", `manager metrics address (default: 127.0.0.1:23810 or a free port, kept across restarts; "0" disables)`)
 	f.StringVar(&o.HealthAddr, "health-probe-bind-address", "", `manager /healthz and /readyz address (default: 127.0.0.1:23811 or a free port, kept across restarts; "0" disables)`)
+	f.IntVar(&o.WebhookPort, "webhook-port", 0, "port of the manager's admission webhook, which checks team quotas (default: 23812 or a free port, kept across restarts)")
 	f.DurationVar(&o.VMBootDelay, "vm-boot-delay", 300*time.Millisecond, "how long a simulated VM takes to boot")
 	f.StringVar(&o.Fidelity, "fidelity", "", `"full": tenant clusters run as processes with kwok nodes; "scale": no processes, for fleet benchmarks (default: full, kept across restarts)`)
 	f.IntVarP(&verbosity, "v", "v", 0, "log verbosity; above 0 the manager's log is shown here too")

@@ -15,6 +15,7 @@ import (
 	"github.com/kumo-dev/kumo/internal/cli/kumoctl/kubeconfig"
 	"github.com/kumo-dev/kumo/internal/cli/kumoctl/nodepool"
 	"github.com/kumo-dev/kumo/internal/cli/kumoctl/platform"
+	"github.com/kumo-dev/kumo/internal/cli/kumoctl/quota"
 )
 
 // Execute runs kumoctl and returns the exit code.
@@ -51,7 +52,8 @@ context; -n picks another team you belong to.
 Exit codes:
   0  success
   1  an error not listed below
-  2  bad flags or arguments, or a spec the platform refused
+  2  bad flags or arguments, or a spec the platform refused (also one
+     that would pass your team's quota: see "kumoctl quota")
   3  not found (cluster, node pool, region or version)
   4  permission denied: your account may not do this in that namespace
   5  the operation failed (--wait saw the failure)
@@ -65,9 +67,10 @@ Exit codes:
   kumoctl kubeconfig demo --merge --use
   kubectl get nodes
 
-  # what the platform offers
+  # what the platform offers, and what your team may still take
   kumoctl regions
-  kumoctl versions`,
+  kumoctl versions
+  kumoctl quota`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -80,7 +83,7 @@ Exit codes:
 	root.AddGroup(
 		&cobra.Group{ID: "clusters", Title: "Clusters:"},
 		&cobra.Group{ID: "access", Title: "Access:"},
-		&cobra.Group{ID: "platform", Title: "What the platform offers:"},
+		&cobra.Group{ID: "platform", Title: "What the platform offers your team:"},
 	)
 	add := func(group string, cmds ...*cobra.Command) {
 		for _, c := range cmds {
@@ -90,7 +93,7 @@ Exit codes:
 	}
 	add("clusters", cluster.NewCmdCluster(f), nodepool.NewCmdNodePool(f))
 	add("access", kubeconfig.NewCmdKubeconfig(f, nil), kubeconfig.NewCmdUse(f, nil))
-	add("platform", platform.NewCmdRegions(f, nil), platform.NewCmdVersions(f, nil))
+	add("platform", platform.NewCmdRegions(f, nil), platform.NewCmdVersions(f, nil), quota.NewCmdQuota(f, nil))
 	root.AddCommand(NewCmdVersion(f))
 	return root
 }

@@ -25,6 +25,7 @@ func TestTables(t *testing.T) {
 		"regions",
 		"regions -o wide",
 		"versions",
+		"quota",
 	} {
 		t.Run(line, func(t *testing.T) {
 			g := NewWithT(t)

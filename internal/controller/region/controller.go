@@ -16,9 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
-	"github.com/kumo-dev/kumo/internal/controller/internal/status"
 	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
+	"github.com/kumo-dev/kumo/internal/controller/internal/status"
 )
 
 // Reconciler reconciles Regions.

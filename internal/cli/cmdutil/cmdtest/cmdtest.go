@@ -51,8 +51,8 @@ type Env struct {
 }
 
 // New returns an Env whose management API holds objs and nothing else of
-// Kumo's (Clusters, Machines, Regions, KubernetesReleases) and nothing else
-// in the team namespaces (Secrets, Events). The API is prepared on first
+// Kumo's (Clusters, Machines, Regions, KubernetesReleases, TeamQuotas) and
+// nothing else in the team namespaces (Secrets, Events). The API is prepared on first
 // use, by F.Client or Client: a test that never talks to the API (flags,
 // --help) needs no server and runs under -short; one that does is skipped
 // under -short.

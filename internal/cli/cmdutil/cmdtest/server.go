@@ -212,11 +212,11 @@ func wanted(objs []client.Object, as *identity) (string, error) {
 }
 
 // snapshot lists what cmdtest owns in the API: every Cluster, Machine,
-// Region and KubernetesRelease; the Secrets and Events of its namespaces;
+// Region, KubernetesRelease and TeamQuota; the Secrets and Events of its namespaces;
 // the Roles and RoleBindings of As. state identifies the versions of them.
 func (s *server) snapshot(ctx context.Context) (state string, objs []client.Object, err error) {
 	lists := []client.ObjectList{
-		&kumov1.ClusterList{}, &kumov1.MachineList{}, &kumov1.RegionList{}, &kumov1.KubernetesReleaseList{},
+		&kumov1.ClusterList{}, &kumov1.MachineList{}, &kumov1.RegionList{}, &kumov1.KubernetesReleaseList{}, &kumov1.TeamQuotaList{},
 		&corev1.SecretList{}, &eventsv1.EventList{}, &rbacv1.RoleList{}, &rbacv1.RoleBindingList{},
 	}
 	var lines []string
@@ -309,6 +309,9 @@ func copyStatus(dst, src client.Object) bool {
 		return !reflect.ValueOf(src.Status).IsZero()
 	case *kumov1.Region:
 		dst.(*kumov1.Region).Status = *src.Status.DeepCopy()
+		return !reflect.ValueOf(src.Status).IsZero()
+	case *kumov1.TeamQuota:
+		dst.(*kumov1.TeamQuota).Status = *src.Status.DeepCopy()
 		return !reflect.ValueOf(src.Status).IsZero()
 	}
 	return false

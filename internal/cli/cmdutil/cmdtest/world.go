@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
@@ -20,6 +21,9 @@ import (
 //	              scaled in from 4 nodes 5h ago; events also of an earlier demo (another UID), deleted 73h ago
 //	team-a/batch  Provisioning, osaka-1, pool default (5 x m1.xlarge), no kubeconfig yet
 //	team-b/web    Ready, tokyo-1, pool default (2 x m1.small)
+//
+// team-a's quota allows 3 clusters and 64 vCPUs, and the platform default
+// of 10 nodes; it uses 2 clusters, 9 nodes and 50 vCPUs. team-b has none.
 //
 // tokyo-1 has 32 vCPUs free, osaka-1 none; nagoya-1 has not reported yet.
 func World() []client.Object {
@@ -86,7 +90,18 @@ func World() []client.Object {
 	web.Spec.ControlPlane.Endpoint = &kumov1.APIEndpoint{Host: "10.20.0.9", Port: 6443}
 	web.Status = kumov1.ClusterStatus{Phase: kumov1.ClusterReady, Version: "1.35.5", Nodes: "2/2", ReadyNodes: 2, DesiredNodes: 2, ObservedGeneration: 1,
 		NodePools: []kumov1.NodePoolStatus{{Name: "default", Replicas: 2, ReadyReplicas: 2}}}
-	return append(objs, batch, web)
+	quota := &kumov1.TeamQuota{
+		ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: kumov1.TeamQuotaName, Generation: 1, CreationTimestamp: ago(400 * 24 * time.Hour)},
+		Spec:       kumov1.TeamQuotaSpec{MaxClusters: ptr.To[int64](3), MaxVCPUs: ptr.To[int64](64)},
+		Status: kumov1.TeamQuotaStatus{
+			Limits:   kumov1.QuotaLimits{Clusters: ptr.To[int64](3), Nodes: ptr.To[int64](10), VCPUs: ptr.To[int64](64)},
+			Used:     &kumov1.QuotaUsage{Clusters: 2, Nodes: 9, VCPUs: 50},
+			Clusters: "2/3", Nodes: "9/10", VCPUs: "50/64", ObservedGeneration: 1,
+			Conditions: []metav1.Condition{{Type: kumov1.WithinQuotaCondition, Status: metav1.ConditionTrue,
+				Reason: kumov1.WithinLimitsReason, Message: "within limits", ObservedGeneration: 1, LastTransitionTime: ago(time.Hour)}},
+		},
+	}
+	return append(objs, batch, web, quota)
 }
 
 // TenantKubeconfig is a kubeconfig as the platform issues it: cluster
