@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/bench"
 	"github.com/kumo-dev/kumo/internal/platform"
 )
 
@@ -102,22 +103,22 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			defer func() { _ = os.RemoveAll(dir) }()
 		}
 	}
-	p, err := startPlatform(ctx, o.Kumo, dir, o.Progress)
+	p, err := bench.Start(ctx, o.Kumo, dir, []string{"--fidelity", "scale"}, o.Progress)
 	if err != nil {
 		return nil, err
 	}
-	defer p.stop()
-	b := &bench{o: o, p: p, bar: newBar(o.Progress)}
-	res, err := b.run(ctx)
+	defer p.Stop()
+	b := &run{o: o, p: p, bar: newBar(o.Progress)}
+	res, err := b.measure(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w (platform log: %s)", err, p.logPath)
+		return nil, fmt.Errorf("%w (platform log: %s)", err, p.LogPath)
 	}
 	return res, nil
 }
 
-type bench struct {
+type run struct {
 	o   Options
-	p   *platformProc
+	p   *bench.Platform
 	c   client.Client
 	w   *watcher
 	bar *bar
@@ -127,9 +128,9 @@ type bench struct {
 	replicas map[types.NamespacedName]int32
 }
 
-func (b *bench) run(ctx context.Context) (*Result, error) {
+func (b *run) measure(ctx context.Context) (*Result, error) {
 	o := b.o
-	cfg, err := clientcmd.BuildConfigFromFlags("", platform.KubeconfigPath(b.p.dir))
+	cfg, err := clientcmd.BuildConfigFromFlags("", platform.KubeconfigPath(b.p.Dir))
 	if err != nil {
 		return nil, err
 	}
@@ -172,16 +173,16 @@ func (b *bench) run(ctx context.Context) (*Result, error) {
 	if res.FleetEventSeconds, err = b.fleetEvent(ctx); err != nil {
 		return nil, err
 	}
-	if res.ManagerPeakRSSBytes, err = peakRSS(b.p.cmd.Process.Pid); err != nil {
+	if res.ManagerPeakRSSBytes, err = b.p.PeakRSS(); err != nil {
 		return nil, err
 	}
-	if res.EtcdDBSizeBytes, err = b.p.etcdDBSize(ctx); err != nil {
+	if res.EtcdDBSizeBytes, err = b.p.EtcdDBSize(ctx); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-func (b *bench) defaultVersion(ctx context.Context) (string, error) {
+func (b *run) defaultVersion(ctx context.Context) (string, error) {
 	var rels kumov1.KubernetesReleaseList
 	if err := b.c.List(ctx, &rels); err != nil {
 		return "", err
@@ -196,7 +197,7 @@ func (b *bench) defaultVersion(ctx context.Context) (string, error) {
 
 // createRegions makes o.Regions sim regions with room for the fleet and
 // the nodes the bench adds later, and waits until they report capacity.
-func (b *bench) createRegions(ctx context.Context) ([]string, error) {
+func (b *run) createRegions(ctx context.Context) ([]string, error) {
 	const cores, ratio, memGiB = 64, 4, 1024
 	o := b.o
 	perRegion := int(math.Ceil(float64(o.Clusters*(o.NodesPerCluster+2)) / float64(o.Regions)))
@@ -214,7 +215,7 @@ func (b *bench) createRegions(ctx context.Context) ([]string, error) {
 		}
 		names = append(names, r.Name)
 	}
-	return names, poll(ctx, 2*time.Minute, "regions to report capacity", func() (bool, error) {
+	return names, bench.Poll(ctx, 2*time.Minute, "regions to report capacity", func() (bool, error) {
 		for _, n := range names {
 			var r kumov1.Region
 			if err := b.c.Get(ctx, client.ObjectKey{Name: n}, &r); err != nil || r.Status.VCPUs == 0 {
@@ -227,7 +228,7 @@ func (b *bench) createRegions(ctx context.Context) ([]string, error) {
 
 // createFleet creates the clusters in bursts of o.Burst, spread over teams
 // (namespaces) of ten clusters and over the regions.
-func (b *bench) createFleet(ctx context.Context, version string, regions []string) error {
+func (b *run) createFleet(ctx context.Context, version string, regions []string) error {
 	o := b.o
 	teams := max(1, (o.Clusters+9)/10)
 	for t := range teams {
@@ -250,7 +251,7 @@ func (b *bench) createFleet(ctx context.Context, version string, regions []strin
 		b.w.want(key, int32(o.NodesPerCluster))
 		objs = append(objs, c)
 	}
-	return parallel(ctx, o.Burst, len(objs), func(i int) error {
+	return bench.Parallel(ctx, o.Burst, len(objs), func(i int) error {
 		if err := b.c.Create(ctx, objs[i]); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating cluster %s: %w", objs[i].Name, err)
 		}
@@ -259,7 +260,7 @@ func (b *bench) createFleet(ctx context.Context, version string, regions []strin
 }
 
 // scale sets a cluster's pool to n replicas and tells the watcher to wait for it.
-func (b *bench) scale(ctx context.Context, key types.NamespacedName, n int32) error {
+func (b *run) scale(ctx context.Context, key types.NamespacedName, n int32) error {
 	b.w.want(key, n)
 	patch := fmt.Sprintf(`{"spec":{"nodePools":[{"name":"default","replicas":%d,"flavor":%q}]}}`, n, b.o.Flavor)
 	c := &kumov1.Cluster{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
@@ -274,7 +275,7 @@ func (b *bench) scale(ctx context.Context, key types.NamespacedName, n int32) er
 
 // specToStatus scales single clusters of the full fleet one at a time and
 // times each from the spec change to a status that shows it done.
-func (b *bench) specToStatus(ctx context.Context) (p50, p99 float64, err error) {
+func (b *run) specToStatus(ctx context.Context) (p50, p99 float64, err error) {
 	var times []float64
 	step := max(1, len(b.clusters)/b.o.Samples)
 	for i := 0; i < len(b.clusters) && len(times) < b.o.Samples; i += step {
@@ -296,32 +297,31 @@ func (b *bench) specToStatus(ctx context.Context) (p50, p99 float64, err error) 
 
 // idle watches the fleet while nothing changes: what the manager costs at
 // rest, in CPU and in requests to the API server.
-func (b *bench) idle(ctx context.Context) (cpuPercent, requestsPerSecond float64, err error) {
+func (b *run) idle(ctx context.Context) (cpuPercent, requestsPerSecond float64, err error) {
 	// Let the last reconciles and requeues of the samples settle.
-	if err := sleep(ctx, 10*time.Second); err != nil {
+	if err := bench.Sleep(ctx, 10*time.Second); err != nil {
 		return 0, 0, err
 	}
-	pid := b.p.cmd.Process.Pid
-	cpu0, err := cpuSeconds(pid)
+	cpu0, err := b.p.CPUSeconds()
 	if err != nil {
 		return 0, 0, err
 	}
-	req0, err := b.p.managerRequests(ctx)
+	req0, err := b.p.ManagerRequests(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
 	t0 := time.Now()
 	for time.Since(t0) < b.o.Idle {
 		b.bar.show(fmt.Sprintf("idle fleet: %.0f/%.0f s", time.Since(t0).Seconds(), b.o.Idle.Seconds()))
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := bench.Sleep(ctx, time.Second); err != nil {
 			return 0, 0, err
 		}
 	}
-	cpu1, err := cpuSeconds(pid)
+	cpu1, err := b.p.CPUSeconds()
 	if err != nil {
 		return 0, 0, err
 	}
-	req1, err := b.p.managerRequests(ctx)
+	req1, err := b.p.ManagerRequests(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -332,9 +332,9 @@ func (b *bench) idle(ctx context.Context) (cpuPercent, requestsPerSecond float64
 
 // fleetEvent scales every cluster's pool by one at once and times the
 // fleet until every status shows it.
-func (b *bench) fleetEvent(ctx context.Context) (float64, error) {
+func (b *run) fleetEvent(ctx context.Context) (float64, error) {
 	start := time.Now()
-	if err := parallel(ctx, b.o.Burst, len(b.clusters), func(i int) error {
+	if err := bench.Parallel(ctx, b.o.Burst, len(b.clusters), func(i int) error {
 		key := b.clusters[i]
 		return b.scale(ctx, key, b.replicasOf(key)+1)
 	}); err != nil {
@@ -346,14 +346,14 @@ func (b *bench) fleetEvent(ctx context.Context) (float64, error) {
 	return time.Since(start).Seconds(), nil
 }
 
-func (b *bench) replicasOf(key types.NamespacedName) int32 {
+func (b *run) replicasOf(key types.NamespacedName) int32 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.replicas[key]
 }
 
 // waitAll shows progress until every cluster has reached what it should.
-func (b *bench) waitAll(ctx context.Context, what string, start time.Time) error {
+func (b *run) waitAll(ctx context.Context, what string, start time.Time) error {
 	for {
 		ready, nodes := b.w.progress()
 		b.bar.fraction(what, ready, len(b.clusters), fmt.Sprintf("%d nodes, %.0f s", nodes, time.Since(start).Seconds()))
@@ -361,7 +361,7 @@ func (b *bench) waitAll(ctx context.Context, what string, start time.Time) error
 			b.bar.done(fmt.Sprintf("%s: %d clusters in %.1f s", what, ready, time.Since(start).Seconds()))
 			return nil
 		}
-		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+		if err := bench.Sleep(ctx, 500*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -375,57 +375,4 @@ func percentile(xs []float64, p float64) float64 {
 	slices.Sort(s)
 	i := int(math.Ceil(p/100*float64(len(s)))) - 1
 	return s[max(0, min(i, len(s)-1))]
-}
-
-// parallel runs f(0..n-1) on at most width goroutines; the first error stops it.
-func parallel(ctx context.Context, width, n int, f func(int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range width {
-		wg.Go(func() {
-			for i := range next {
-				if err := f(i); err != nil {
-					cancel(err)
-				}
-			}
-		})
-	}
-	for i := 0; i < n && ctx.Err() == nil; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return context.Cause(ctx)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func poll(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := cond()
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
-		}
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
-			return err
-		}
-	}
 }

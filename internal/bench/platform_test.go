@@ -1,4 +1,4 @@
-package fleet
+package bench
 
 import "testing"
 
@@ -10,20 +10,10 @@ rest_client_requests_total{code="201",host="x",method="POST"} 3.5
 rest_client_requests_total_other 100
 etcd_mvcc_db_total_size_in_bytes 1.048576e+06
 `
-	if got := sumMetric(body, "rest_client_requests_total"); got != 15.5 {
+	if got := SumMetric(body, "rest_client_requests_total"); got != 15.5 {
 		t.Errorf("labelled samples: got %v, want 15.5", got)
 	}
-	if got := sumMetric(body, "etcd_mvcc_db_total_size_in_bytes"); got != 1048576 {
+	if got := SumMetric(body, "etcd_mvcc_db_total_size_in_bytes"); got != 1048576 {
 		t.Errorf("unlabelled sample: got %v, want 1048576", got)
-	}
-}
-
-func TestPercentile(t *testing.T) {
-	xs := []float64{5, 1, 4, 2, 3, 6, 7, 8, 9, 10}
-	if got := percentile(xs, 50); got != 5 {
-		t.Errorf("p50 = %v, want 5", got)
-	}
-	if got := percentile(xs, 99); got != 10 {
-		t.Errorf("p99 = %v, want 10", got)
 	}
 }

@@ -1,4 +1,7 @@
-package fleet
+// Package bench starts and measures the platforms Kumo's benchmarks drive
+// (`kumo bench ...`): a `kumo up` as a child process, its metrics, and the
+// helpers the benchmarks share.
+package bench
 
 import (
 	"bufio"
@@ -16,17 +19,21 @@ import (
 	"github.com/kumo-dev/kumo/internal/platform"
 )
 
-// platformProc is a `kumo up --fidelity scale` run by the bench. The
-// manager and the sim cloud live in that process; etcd and the API server
-// are its children, so its own RSS and CPU are the manager's.
-type platformProc struct {
-	dir, logPath string
+// Platform is a `kumo up` run by a benchmark. The manager and the sim cloud
+// live in that process; etcd and the API servers are its children, so its
+// own RSS and CPU are the manager's.
+type Platform struct {
+	// Dir is the data directory; LogPath the output of `kumo up`.
+	Dir, LogPath string
 	cmd          *exec.Cmd
 	exited       chan struct{}
-	cfg          *platform.Config
+	// Config is the data directory's config.json (ports).
+	Config *platform.Config
 }
 
-func startPlatform(ctx context.Context, kumo, dir string, progress io.Writer) (*platformProc, error) {
+// Start runs `kumo up --data-dir dir` with args added and waits until it
+// says it is up and its manager is healthy.
+func Start(ctx context.Context, kumo, dir string, args []string, progress io.Writer) (*Platform, error) {
 	logPath := filepath.Join(dir, "kumo-up.log")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -36,39 +43,39 @@ func startPlatform(ctx context.Context, kumo, dir string, progress io.Writer) (*
 		return nil, err
 	}
 	defer func() { _ = log.Close() }() // the child keeps its own descriptor
-	_, _ = fmt.Fprintf(progress, "Starting kumo up --fidelity scale in %s\n", dir)
-	cmd := exec.Command(kumo, "up", "--data-dir", dir, "--fidelity", "scale")
+	_, _ = fmt.Fprintf(progress, "Starting kumo up %s in %s\n", strings.Join(args, " "), dir)
+	cmd := exec.Command(kumo, append([]string{"up", "--data-dir", dir}, args...)...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s up: %w", kumo, err)
 	}
-	p := &platformProc{dir: dir, logPath: logPath, cmd: cmd, exited: make(chan struct{})}
+	p := &Platform{Dir: dir, LogPath: logPath, cmd: cmd, exited: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(p.exited) }()
-	err = poll(ctx, 5*time.Minute, "kumo up to serve and its manager to be healthy", func() (bool, error) {
+	err = Poll(ctx, 5*time.Minute, "kumo up to serve and its manager to be healthy", func() (bool, error) {
 		select {
 		case <-p.exited:
 			return false, fmt.Errorf("kumo up exited: %s", tail(logPath))
 		default:
 		}
-		if p.cfg == nil {
+		if p.Config == nil {
 			cfg, err := platform.ReadConfig(dir)
 			if err != nil || cfg == nil {
 				return false, nil
 			}
-			p.cfg = cfg
+			p.Config = cfg
 		}
-		return p.get(ctx, "http://"+p.cfg.HealthProbeBindAddress+"/readyz") == nil &&
+		return p.get(ctx, "http://"+p.Config.HealthProbeBindAddress+"/readyz") == nil &&
 			strings.Contains(tail(logPath), "Kumo is up"), nil
 	})
 	if err != nil {
-		p.stop()
+		p.Stop()
 		return nil, err
 	}
 	return p, nil
 }
 
-// stop is Ctrl-C, then a kill if kumo up does not stop within a minute.
-func (p *platformProc) stop() {
+// Stop is Ctrl-C, then a kill if kumo up does not stop within a minute.
+func (p *Platform) Stop() {
 	select {
 	case <-p.exited:
 		return
@@ -83,12 +90,13 @@ func (p *platformProc) stop() {
 	}
 }
 
-func (p *platformProc) get(ctx context.Context, url string) error {
-	_, err := p.scrape(ctx, url)
+func (p *Platform) get(ctx context.Context, url string) error {
+	_, err := p.Scrape(ctx, url)
 	return err
 }
 
-func (p *platformProc) scrape(ctx context.Context, url string) (string, error) {
+// Scrape GETs url (a metrics endpoint) and returns the body.
+func (p *Platform) Scrape(ctx context.Context, url string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -110,27 +118,27 @@ func (p *platformProc) scrape(ctx context.Context, url string) (string, error) {
 	return string(body), nil
 }
 
-// managerRequests is how many requests the manager has sent to the API
+// ManagerRequests is how many requests the manager has sent to the API
 // server (client-go's rest_client_requests_total, all codes and verbs).
-func (p *platformProc) managerRequests(ctx context.Context) (float64, error) {
-	body, err := p.scrape(ctx, "http://"+p.cfg.MetricsBindAddress+"/metrics")
+func (p *Platform) ManagerRequests(ctx context.Context) (float64, error) {
+	body, err := p.Scrape(ctx, "http://"+p.Config.MetricsBindAddress+"/metrics")
 	if err != nil {
 		return 0, fmt.Errorf("reading the manager's metrics: %w", err)
 	}
-	return sumMetric(body, "rest_client_requests_total"), nil
+	return SumMetric(body, "rest_client_requests_total"), nil
 }
 
-// etcdDBSize is the management etcd's database file size.
-func (p *platformProc) etcdDBSize(ctx context.Context) (int64, error) {
-	body, err := p.scrape(ctx, fmt.Sprintf("http://127.0.0.1:%d/metrics", p.cfg.EtcdPort))
+// EtcdDBSize is the management etcd's database file size.
+func (p *Platform) EtcdDBSize(ctx context.Context) (int64, error) {
+	body, err := p.Scrape(ctx, fmt.Sprintf("http://127.0.0.1:%d/metrics", p.Config.EtcdPort))
 	if err != nil {
 		return 0, fmt.Errorf("reading etcd's metrics: %w", err)
 	}
-	return int64(sumMetric(body, "etcd_mvcc_db_total_size_in_bytes")), nil
+	return int64(SumMetric(body, "etcd_mvcc_db_total_size_in_bytes")), nil
 }
 
 // sumMetric adds up every sample of a metric in Prometheus text format.
-func sumMetric(body, name string) float64 {
+func SumMetric(body, name string) float64 {
 	var sum float64
 	sc := bufio.NewScanner(strings.NewReader(body))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -157,7 +165,13 @@ func sumMetric(body, name string) float64 {
 	return sum
 }
 
-// cpuSeconds is the user and system CPU time a process has used.
+// CPUSeconds is the user and system CPU time the platform's own process
+// has used.
+func (p *Platform) CPUSeconds() (float64, error) { return cpuSeconds(p.cmd.Process.Pid) }
+
+// PeakRSS is the platform's own process's high-water resident set size.
+func (p *Platform) PeakRSS() (int64, error) { return peakRSS(p.cmd.Process.Pid) }
+
 func cpuSeconds(pid int) (float64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
