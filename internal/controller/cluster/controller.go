@@ -23,6 +23,7 @@ import (
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/controller/internal/fairqueue"
 	"github.com/kumo-dev/kumo/internal/controller/internal/status"
+	"github.com/kumo-dev/kumo/internal/controller/internal/wake"
 	"github.com/kumo-dev/kumo/internal/controlplane"
 	"github.com/kumo-dev/kumo/internal/nodes"
 )
@@ -67,7 +68,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Teams (namespaces) take turns in the queue, so one team's burst
 		// of creates does not hold another team's cluster behind it.
 		WithOptions(controller.Options{MaxConcurrentReconciles: n, NewQueue: fairqueue.NewQueue}).
-		Watches(&kumov1.Machine{}, ownerAfter(machineSettle)).
+		Watches(&kumov1.Machine{}, wake.After(machineSettle, ownerOf, nil)).
 		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		// Only a region's spec matters here; its status changes with every
 		// VM and would wake every cluster of the region.

@@ -1,14 +1,10 @@
 package cluster
 
 import (
-	"context"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
@@ -20,28 +16,11 @@ import (
 // a fortieth of one per Machine.
 const machineSettle = 500 * time.Millisecond
 
-// ownerAfter enqueues a Machine's Cluster machineSettle after the change;
-// changes within that time join the same reconcile.
-func ownerAfter(delay time.Duration) handler.EventHandler {
-	add := func(obj client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-		owner := metav1.GetControllerOf(obj)
-		if owner == nil || owner.Kind != "Cluster" || owner.APIVersion != kumov1.GroupVersion.String() {
-			return
-		}
-		q.AddAfter(reconcile.Request{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: owner.Name}}, delay)
+// ownerOf maps a Machine to the Cluster that controls it.
+func ownerOf(obj client.Object) []reconcile.Request {
+	owner := metav1.GetControllerOf(obj)
+	if owner == nil || owner.Kind != "Cluster" || owner.APIVersion != kumov1.GroupVersion.String() {
+		return nil
 	}
-	return handler.Funcs{
-		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(e.Object, q)
-		},
-		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(e.ObjectNew, q)
-		},
-		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(e.Object, q)
-		},
-		GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(e.Object, q)
-		},
-	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: owner.Name}}}
 }

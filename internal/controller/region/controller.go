@@ -11,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	"github.com/kumo-dev/kumo/internal/controller/internal/status"
+	"github.com/kumo-dev/kumo/internal/controller/internal/wake"
 )
 
 // Reconciler reconciles Regions.
@@ -43,12 +43,17 @@ type Reconciler struct {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&kumov1.Region{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&kumov1.Machine{}, handler.EnqueueRequestsFromMapFunc(regionOfMachine), builder.WithPredicates(vmChanged)).
+		Watches(&kumov1.Machine{}, wake.After(vmSettle, regionOfMachine, vmChanged)).
 		Named("region").
 		Complete(r)
 }
 
-func regionOfMachine(_ context.Context, o client.Object) []reconcile.Request {
+// vmSettle is how long a region waits after a VM of its came or went before
+// it re-reads its capacity: a fleet's VMs come by the hundred a second, and
+// the region's status follows them with one update a second, not hundreds.
+const vmSettle = time.Second
+
+func regionOfMachine(o client.Object) []reconcile.Request {
 	m, ok := o.(*kumov1.Machine)
 	if !ok || m.Spec.Region == "" {
 		return nil
@@ -56,17 +61,13 @@ func regionOfMachine(_ context.Context, o client.Object) []reconcile.Request {
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: m.Spec.Region}}}
 }
 
-// vmChanged passes the Machine events that change a region's usage: a VM
-// recorded (providerID set) and a Machine gone (its VM deleted first).
-var vmChanged = predicate.Funcs{
-	CreateFunc: func(e event.CreateEvent) bool { return false },
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		old, okOld := e.ObjectOld.(*kumov1.Machine)
-		cur, okNew := e.ObjectNew.(*kumov1.Machine)
-		return okOld && okNew && old.Spec.ProviderID != cur.Spec.ProviderID
-	},
-	DeleteFunc:  func(e event.DeleteEvent) bool { return true },
-	GenericFunc: func(e event.GenericEvent) bool { return false },
+// vmChanged passes the Machine updates that change a region's usage: a VM
+// recorded (providerID set). Creates do not (no VM yet); deletes do (the
+// VM is deleted first).
+func vmChanged(e event.UpdateEvent) bool {
+	old, okOld := e.ObjectOld.(*kumov1.Machine)
+	cur, okNew := e.ObjectNew.(*kumov1.Machine)
+	return okOld && okNew && old.Spec.ProviderID != cur.Spec.ProviderID
 }
 
 // Reconcile configures the region (sim) and refreshes its capacity.
