@@ -42,8 +42,14 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Poll calls cond until it is true, fails, or timeout passes.
+// Poll calls cond every 200 ms until it is true, fails, or timeout passes.
 func Poll(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
+	return PollEvery(ctx, 200*time.Millisecond, timeout, what, cond)
+}
+
+// PollEvery is Poll at another interval: shorter where the time it takes
+// is the measurement.
+func PollEvery(ctx context.Context, interval, timeout time.Duration, what string, cond func() (bool, error)) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		ok, err := cond()
@@ -56,7 +62,7 @@ func Poll(ctx context.Context, timeout time.Duration, what string, cond func() (
 		if time.Now().After(deadline) {
 			return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
 		}
-		if err := Sleep(ctx, 200*time.Millisecond); err != nil {
+		if err := Sleep(ctx, interval); err != nil {
 			return err
 		}
 	}

@@ -31,6 +31,63 @@ type Platform struct {
 	Config *platform.Config
 }
 
+// Setup says how a benchmark runs its platform.
+type Setup struct {
+	// Name names a temporary data directory.
+	Name string
+	// Kumo is the kumo binary that runs the platform.
+	Kumo string
+	// DataDir is the platform's data directory; "" makes a temporary one,
+	// removed afterwards unless Keep.
+	DataDir string
+	Keep    bool
+	// UpArgs are added to `kumo up`.
+	UpArgs []string
+	// Progress receives progress lines.
+	Progress io.Writer
+}
+
+// Run starts a platform as s says, measures it and stops it; an error of
+// measure names the platform's log.
+func Run[R any](ctx context.Context, s Setup, measure func(*Platform) (*R, error)) (*R, error) {
+	dir, done, err := DataDir(s.DataDir, s.Name, s.Keep)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	p, err := Start(ctx, s.Kumo, dir, s.UpArgs, s.Progress)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Stop()
+	res, err := measure(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w (platform log: %s)", err, p.LogPath)
+	}
+	return res, nil
+}
+
+// DataDir is the data directory of a bench's platform: dir made absolute
+// (tenant processes are found by the path in their arguments), or, when
+// dir is "", a new temporary directory named for the bench. done removes
+// that temporary directory unless keep.
+func DataDir(dir, bench string, keep bool) (abs string, done func(), err error) {
+	done = func() {}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "kumo-bench-"+bench+"-"); err != nil {
+			return "", nil, err
+		}
+		if !keep {
+			done = func() { _ = os.RemoveAll(dir) }
+		}
+	}
+	if abs, err = filepath.Abs(dir); err != nil {
+		done()
+		return "", nil, err
+	}
+	return abs, done, nil
+}
+
 // Start runs `kumo up --data-dir dir` with args added and waits until it
 // says it is up and its manager is healthy.
 func Start(ctx context.Context, kumo, dir string, args []string, progress io.Writer) (*Platform, error) {
@@ -171,6 +228,36 @@ func (p *Platform) CPUSeconds() (float64, error) { return cpuSeconds(p.cmd.Proce
 
 // PeakRSS is the platform's own process's high-water resident set size.
 func (p *Platform) PeakRSS() (int64, error) { return peakRSS(p.cmd.Process.Pid) }
+
+// TenantProcesses is how many tenant control-plane processes (API
+// servers, controller-managers, schedulers of the platform's clusters) are
+// alive: those whose command line names a folder of the data directory's
+// clusters.
+func (p *Platform) TenantProcesses() int {
+	return len(processesMatching(platform.ClustersDir(p.Dir) + string(filepath.Separator)))
+}
+
+// processesMatching lists the live processes (zombies aside) whose command
+// line contains s.
+func processesMatching(s string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !strings.Contains(string(cmdline), s) {
+			continue
+		}
+		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && strings.Contains(string(stat), ") Z ") {
+			continue // a zombie is already dead
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
 
 func cpuSeconds(pid int) (float64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -92,28 +91,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	dir := o.DataDir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "kumo-bench-fleet-")
-		if err != nil {
-			return nil, err
-		}
-		dir = d
-		if !o.Keep {
-			defer func() { _ = os.RemoveAll(dir) }()
-		}
-	}
-	p, err := bench.Start(ctx, o.Kumo, dir, []string{"--fidelity", "scale"}, o.Progress)
-	if err != nil {
-		return nil, err
-	}
-	defer p.Stop()
-	b := &run{o: o, p: p, bar: newBar(o.Progress)}
-	res, err := b.measure(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%w (platform log: %s)", err, p.LogPath)
-	}
-	return res, nil
+	s := bench.Setup{Name: "fleet", Kumo: o.Kumo, DataDir: o.DataDir, Keep: o.Keep, UpArgs: []string{"--fidelity", "scale"}, Progress: o.Progress}
+	return bench.Run(ctx, s, func(p *bench.Platform) (*Result, error) {
+		return (&run{o: o, p: p, bar: newBar(o.Progress)}).measure(ctx)
+	})
 }
 
 type run struct {

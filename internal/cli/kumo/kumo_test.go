@@ -230,3 +230,23 @@ func TestLogsFollow(t *testing.T) {
 	cancel()
 	g.Eventually(done).Should(Receive(BeNil()))
 }
+
+// TestBenchTenantsFlags: bad flags are refused before any platform starts.
+func TestBenchTenantsFlags(t *testing.T) {
+	tests := map[string]struct {
+		args []string // after `kumo bench tenants`
+		want string   // in the error
+	}{
+		"no burst":       {[]string{"--burst", "0"}, "--burst and --storm-connections must be at least 1"},
+		"no connections": {[]string{"--storm-connections", "0"}, "--burst and --storm-connections must be at least 1"},
+		"no storm":       {[]string{"--storm-seconds", "0"}, "--storm-seconds must be positive"},
+		"yaml":           {[]string{"-o", "yaml"}, "yaml"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			_, _, err := run(t, append([]string{"bench", "tenants", "--data-dir", t.TempDir()}, tt.args...)...)
+			g.Expect(err).To(MatchError(ContainSubstring(tt.want)))
+		})
+	}
+}
