@@ -1,6 +1,7 @@
 package kumo
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -38,6 +39,7 @@ func benchSetup() (string, error) {
 func newBenchFleetCommand() *cobra.Command {
 	o := fleet.Options{}
 	var sizes, output, plot string
+	var from []string
 	cmd := &cobra.Command{
 		Use:   "fleet",
 		Short: "Measure one manager against a fleet of clusters (scale fidelity)",
@@ -79,6 +81,16 @@ a list, and --plot writes an SVG of time and memory against fleet size.`,
 			}
 			o.Progress = cmd.ErrOrStderr()
 			var results []fleet.Result
+			for _, f := range from {
+				rs, err := readResults(f)
+				if err != nil {
+					return err
+				}
+				results = append(results, rs...)
+			}
+			if len(from) > 0 {
+				counts = nil // plot and print what earlier runs measured
+			}
 			for _, n := range counts {
 				run := o
 				run.Clusters = n
@@ -129,8 +141,27 @@ a list, and --plot writes an SVG of time and memory against fleet size.`,
 	f.StringVar(&o.DataDir, "data-dir", "", "the benchmark platform's data directory (default: a temporary one, removed afterwards)")
 	f.BoolVar(&o.Keep, "keep", false, "keep the temporary data directory (its logs) afterwards")
 	f.StringVarP(&output, "output", "o", "table", "output format: json or table")
+	f.StringSliceVar(&from, "from", nil, "instead of running, read results that an earlier -o json printed (one result or a list per file)")
 	f.StringVar(&plot, "plot", "", "write an SVG of time and memory against fleet size to this file")
 	return cmd
+}
+
+// readResults reads what `kumo bench fleet -o json` printed: one result
+// or a list of them.
+func readResults(path string) ([]fleet.Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var list []fleet.Result
+	if err := json.Unmarshal(data, &list); err == nil {
+		return list, nil
+	}
+	var one fleet.Result
+	if err := json.Unmarshal(data, &one); err != nil {
+		return nil, fmt.Errorf("reading %s: not the JSON of kumo bench fleet: %w", path, err)
+	}
+	return []fleet.Result{one}, nil
 }
 
 func parseSizes(s string) ([]int, error) {
