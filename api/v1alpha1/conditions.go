@@ -30,6 +30,10 @@ const (
 	CloudErrorReason          = "CloudError"
 	DrainingReason            = "Draining"
 	NodesNotReadyReason       = "NodesNotReady"
+	// InsufficientHostMemoryReason: starting the control plane would take
+	// the host's free memory below the reserve the operator keeps; it
+	// starts once room appears.
+	InsufficientHostMemoryReason = "InsufficientHostMemory"
 )
 
 // Labels and annotations Kumo puts on the objects it creates.

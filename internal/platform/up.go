@@ -25,6 +25,7 @@ import (
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/config/crd"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
+	"github.com/kumo-dev/kumo/internal/controlplane"
 	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 	"github.com/kumo-dev/kumo/internal/manager"
 	"github.com/kumo-dev/kumo/internal/platform/console"
@@ -46,6 +47,10 @@ type Options struct {
 	// chosen on the first run, "0" disables; like the ports, a value given
 	// once is kept.
 	MetricsAddr, HealthAddr string
+	// HostMemoryReserve is the host memory tenant control planes leave
+	// available: a size ("2Gi") or a share of the host's ("10%"); "" keeps
+	// what the data directory's last run was given (10% at first).
+	HostMemoryReserve string
 	// VMBootDelay is how long a sim VM takes to boot.
 	VMBootDelay time.Duration
 	// Out receives progress and one line per cluster event for the person
@@ -212,9 +217,13 @@ func Up(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	memory, err := memoryGuard(cfg, out)
+	if err != nil {
+		return err
+	}
 	runtime := cpprocess.New(cpprocess.Options{
 		Dir: ClustersDir(o.DataDir), EtcdEndpoints: []string{etcdURL}, Toolchain: tc, Log: o.Log,
-		Ports: reg, OnRestart: con.Restarted,
+		Ports: reg, OnRestart: con.Restarted, Memory: memory,
 	})
 	defer runtime.Shutdown()
 	mgr, err := manager.New(restCfg, manager.Options{
@@ -234,6 +243,25 @@ func Up(ctx context.Context, o Options) error {
 	}
 	_, _ = fmt.Fprintln(out, "Stopping Kumo")
 	return nil
+}
+
+// memoryGuard keeps the host's memory from running out: tenant control
+// planes start only while they leave the configured reserve available. It
+// says how many fit now.
+func memoryGuard(cfg *Config, out io.Writer) (cpprocess.MemoryGuard, error) {
+	host, err := cpprocess.ReadHostMemory()
+	if err != nil {
+		_, _ = fmt.Fprintf(out, "Cannot read the host's memory (%v): tenant control planes start without a memory reserve\n", err)
+		return cpprocess.MemoryGuard{}, nil
+	}
+	reserve, err := cfg.HostMemoryReserveBytes(host.Total)
+	if err != nil {
+		return cpprocess.MemoryGuard{}, err
+	}
+	g := cpprocess.MemoryGuard{Reserve: reserve}
+	_, _ = fmt.Fprintf(out, "Host memory: %s available, %s kept in reserve (%s): room for about %d tenant control planes\n",
+		controlplane.HumanBytes(host.Available), controlplane.HumanBytes(reserve), cfg.HostMemoryReserve, g.Room(host, 0))
+	return g, nil
 }
 
 // banner tells the person who ran `kumo up` how to use it, in commands

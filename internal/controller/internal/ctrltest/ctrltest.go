@@ -71,13 +71,22 @@ type Manager struct {
 // Stop or the end of the test. opts adjust the manager's options.
 func (e *Env) StartManager(t testing.TB, st State, opts ...func(*manager.Options)) *Manager {
 	t.Helper()
+	return e.StartManagerWithRuntime(t, st, nil, opts...)
+}
+
+// StartManagerWithRuntime is StartManager with the process runtime's
+// options adjusted by rtOpts (nil: as they are).
+func (e *Env) StartManagerWithRuntime(t testing.TB, st State, rtOpts func(*cpprocess.Options), opts ...func(*manager.Options)) *Manager {
+	t.Helper()
 	cloud, err := sim.New(sim.Options{StatePath: st.SimStatePath})
 	if err != nil {
 		t.Fatalf("opening sim cloud: %v", err)
 	}
-	rt := cpprocess.New(cpprocess.Options{
-		Dir: st.RuntimeDir, EtcdEndpoints: []string{e.EtcdURL}, Toolchain: e.Toolchain, Log: logger(),
-	})
+	ro := cpprocess.Options{Dir: st.RuntimeDir, EtcdEndpoints: []string{e.EtcdURL}, Toolchain: e.Toolchain, Log: logger()}
+	if rtOpts != nil {
+		rtOpts(&ro)
+	}
+	rt := cpprocess.New(ro)
 	mo := manager.Options{
 		Provider: cloud, ProviderName: "sim", Sim: cloud, Runtime: rt, MetricsAddr: "0", HealthAddr: "0",
 		SkipNameValidation: true,
