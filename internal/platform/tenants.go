@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -54,25 +53,6 @@ func tenantRoles() []client.Object {
 	}
 }
 
-// ensureTenantRoles creates or updates the tenant roles.
-func ensureTenantRoles(ctx context.Context, c client.Client) error {
-	for _, obj := range tenantRoles() {
-		existing := obj.DeepCopyObject().(client.Object)
-		err := c.Get(ctx, client.ObjectKeyFromObject(obj), existing)
-		switch {
-		case apierrors.IsNotFound(err):
-			err = c.Create(ctx, obj)
-		case err == nil:
-			obj.SetResourceVersion(existing.GetResourceVersion())
-			err = c.Update(ctx, obj)
-		}
-		if err != nil {
-			return fmt.Errorf("installing tenant role %s: %w", obj.GetName(), err)
-		}
-	}
-	return nil
-}
-
 // AddTenantOptions describe a team member to admit.
 type AddTenantOptions struct {
 	DataDir   string
@@ -104,16 +84,7 @@ func AddTenant(ctx context.Context, o AddTenantOptions) ([]byte, error) {
 		return nil, fmt.Errorf("binding %s to %s: %w", o.User, o.Namespace, err)
 	}
 
-	dir := filepath.Join(o.DataDir, "pki")
-	caCert, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
-	if err != nil {
-		return nil, err
-	}
-	caKey, err := os.ReadFile(filepath.Join(dir, "ca.key"))
-	if err != nil {
-		return nil, err
-	}
-	ca, err := pki.ParseKeyPair(caCert, caKey)
+	ca, err := mgmtPKI{dir: filepath.Join(o.DataDir, "pki")}.ca()
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +97,7 @@ func AddTenant(ctx context.Context, o AddTenantOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	kc, err := pki.Kubeconfig("kumo", cfg.Host, caCert, o.User, user.CertPEM, user.KeyPEM)
+	kc, err := pki.Kubeconfig("kumo", cfg.Host, ca.CertPEM, o.User, user.CertPEM, user.KeyPEM)
 	if err != nil {
 		return nil, err
 	}

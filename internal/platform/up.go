@@ -19,7 +19,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
@@ -190,11 +189,10 @@ func Up(ctx context.Context, o Options) error {
 	}
 	procs = append(procs, kcm)
 
-	restCfg, err := clientcmd.RESTConfigFromKubeConfig(adminKC)
+	restCfg, err := certs.restConfig(server, "admin")
 	if err != nil {
 		return err
 	}
-	restCfg.QPS, restCfg.Burst = 200, 400
 	c, err := client.New(restCfg, client.Options{Scheme: manager.Scheme()})
 	if err != nil {
 		return err
@@ -206,7 +204,7 @@ func Up(ctx context.Context, o Options) error {
 	if err := seed(ctx, c); err != nil {
 		return err
 	}
-	if err := ensureTenantRoles(ctx, c); err != nil {
+	if err := installAccess(ctx, c); err != nil {
 		return err
 	}
 	if err := markControlPlanesStarting(ctx, c); err != nil {
@@ -226,7 +224,13 @@ func Up(ctx context.Context, o Options) error {
 		Ports: reg, OnRestart: con.Restarted, Memory: memory,
 	})
 	defer runtime.Shutdown()
-	mgr, err := manager.New(restCfg, manager.Options{
+	// The manager acts as itself, not as admin: its roles and its own
+	// priority level (installAccess) apply to it.
+	managerCfg, err := certs.restConfig(server, "manager")
+	if err != nil {
+		return err
+	}
+	mgr, err := manager.New(managerCfg, manager.Options{
 		Provider: simCloud, ProviderName: "sim", Sim: simCloud, Runtime: runtime,
 		MetricsAddr: cfg.MetricsBindAddress, HealthAddr: cfg.HealthProbeBindAddress,
 		LeaderElection: true, LeaderElectionNamespace: "kumo-system", Log: o.Log,

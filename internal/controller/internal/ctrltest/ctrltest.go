@@ -12,11 +12,18 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/kumo-dev/kumo/config/rbac"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 	"github.com/kumo-dev/kumo/internal/manager"
+	"github.com/kumo-dev/kumo/internal/platform"
 	"github.com/kumo-dev/kumo/internal/testenv"
 	"github.com/kumo-dev/kumo/internal/toolchain"
 )
@@ -94,7 +101,7 @@ func (e *Env) StartManagerWithRuntime(t testing.TB, st State, rtOpts func(*cppro
 	for _, o := range opts {
 		o(&mo)
 	}
-	mgr, err := manager.New(e.Config, mo)
+	mgr, err := manager.New(e.managerConfig(t), mo)
 	if err != nil {
 		t.Fatalf("creating manager: %v", err)
 	}
@@ -119,6 +126,30 @@ func (e *Env) StartManagerWithRuntime(t testing.TB, st State, rtOpts func(*cppro
 		}
 	}
 	return m
+}
+
+// managerConfig is a client configuration for the manager as Kumo runs it:
+// as its own user with the roles generated from the controllers' RBAC
+// markers, so that a controller that lacks a permission fails here.
+func (e *Env) managerConfig(t testing.TB) *rest.Config {
+	t.Helper()
+	ctx := context.Background()
+	objs, err := rbac.Load(platform.ManagerUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The manager's leader-election Role lives there.
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kumo-system"}}
+	for _, obj := range append([]client.Object{ns}, objs...) {
+		if err := e.Client.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("installing the manager's RBAC: %v", err)
+		}
+	}
+	cfg, err := e.ConfigFor(platform.ManagerUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // Stop cancels the manager, waits for its reconciles to return and stops
