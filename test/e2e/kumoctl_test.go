@@ -13,12 +13,12 @@ import (
 
 // user runs the built kumoctl (and kubectl) as one tenant.
 type user struct {
-	t          *testing.T
+	t          testing.TB
 	kubeconfig string
 }
 
 // addUser admits name to team with `kumo tenant add`.
-func addUser(t *testing.T, p *platform, team, name string) *user {
+func addUser(t testing.TB, p *platform, team, name string) *user {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name+".kubeconfig")
 	out, err := exec.Command(kumoBin, "tenant", "add", team, "--user", name, "--data-dir", p.dataDir, "--out", path).CombinedOutput()

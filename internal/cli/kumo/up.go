@@ -36,12 +36,12 @@ failed, deleted) and per component restart; the manager's log goes to
 logs/manager.log in the data directory ("kumo logs"), and "-v 2" shows it
 here too.
 
-Tenant control planes start a few at a time (one per CPU at most, half of
-them for one team), so that one team's burst does not stall the others. A
-control plane that would leave the host less available memory than the
-reserve (--host-memory-reserve) does not start: its cluster stays Pending,
-reason InsufficientHostMemory, until a cluster is deleted or memory is
-freed. "kumo status" shows how many more fit.
+Tenant control planes start a few at a time (one per CPU, at least two, and
+half of those for one team), so that one team's burst does not stall the
+others. A control plane that would leave the host less available memory
+than the reserve (--host-memory-reserve) does not start: its cluster stays
+Pending, reason InsufficientHostMemory, until a cluster is deleted or memory
+is freed. "kumo status" shows how many more fit.
 
 Ports are chosen on a data directory's first run (the defaults if free, else
 free ones no other platform of this machine holds) and kept in its

@@ -193,8 +193,10 @@ func (r *Runtime) Running(uid types.UID) map[string]int {
 	return out
 }
 
-// Shutdown stops every control plane this runtime started.
+// Shutdown stops every control plane this runtime started; those waiting
+// to start do not start any more.
 func (r *Runtime) Shutdown() {
+	r.gate.close()
 	r.mu.Lock()
 	uids := make([]types.UID, 0, len(r.running))
 	for uid := range r.running {
@@ -358,7 +360,9 @@ func (r *Runtime) start(ctx context.Context, inst *instance, spec controlplane.S
 	specs := r.specs(spec, bins, dir, p)
 	inst.mu.Lock()
 	if inst.stopped {
+		// Stopped before its turn came (or even before it was in line).
 		inst.mu.Unlock()
+		r.gate.leave(inst)
 		return
 	}
 	inst.started = true

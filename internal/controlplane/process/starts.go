@@ -29,6 +29,8 @@ type startGate struct {
 	// plane admitted (a count of admissions): lower was longer ago.
 	served map[string]uint64
 	seq    uint64
+	// closed stops all admissions: the runtime shuts down.
+	closed bool
 }
 
 type waiter struct {
@@ -77,10 +79,17 @@ func (g *startGate) leave(inst *instance) {
 	}
 }
 
+// close admits no more control planes; those in line stay there.
+func (g *startGate) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closed = true
+}
+
 // admit moves the waiters that may start now to starting. g.mu is held.
 func (g *startGate) admit() []waiter {
 	var out []waiter
-	for len(g.starting) < g.max {
+	for !g.closed && len(g.starting) < g.max {
 		i := next(g.waiting, g.teamCounts(), g.served, g.perTeam)
 		if i < 0 {
 			break

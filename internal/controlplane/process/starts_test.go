@@ -13,8 +13,10 @@ import (
 func TestStartGate(t *testing.T) {
 	type step struct {
 		// enter puts control planes in line ("a1" is team a's first), leave
-		// ends a start; one of the two per step.
+		// ends a start.
 		enter, leave []string
+		// close closes the gate before the leaves.
+		close bool
 		// started is what the step started, in order.
 		started []string
 	}
@@ -55,6 +57,14 @@ func TestStartGate(t *testing.T) {
 				{leave: []string{"a1", "x9"}},
 			},
 		},
+		"closed: nothing starts any more": {
+			max: 1, perTeam: 1,
+			steps: []step{
+				{enter: []string{"a1", "b1"}, started: []string{"a1"}},
+				{close: true, leave: []string{"a1"}},
+				{enter: []string{"c1"}},
+			},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -72,6 +82,9 @@ func TestStartGate(t *testing.T) {
 				started = nil
 				for _, name := range s.enter {
 					gate.enter(inst(name), func() { started = append(started, name) })
+				}
+				if s.close {
+					gate.close()
 				}
 				for _, name := range s.leave {
 					gate.leave(inst(name))
