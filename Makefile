@@ -25,7 +25,7 @@ tools: $(CONTROLLER_GEN) $(GOLANGCI_LINT) ## Install the pinned Go tools into ./
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code and CRDs (config/crd)
 	$(CONTROLLER_GEN) object paths=./api/...
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd
-	$(CONTROLLER_GEN) rbac:roleName=kumo-manager paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=kumo-manager paths=./internal/controller/... paths=./internal/manager/... output:rbac:artifacts:config=config/rbac
 
 .PHONY: build
 build: ## Build kumo and kumoctl into ./bin (without debug symbols: a third smaller; stack traces still work)

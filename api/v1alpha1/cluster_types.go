@@ -78,6 +78,10 @@ type NodePool struct {
 type ClusterPhase string
 
 const (
+	// ClusterPending: the cluster waits for room on the platform before
+	// its control plane can start (the Ready condition says what it
+	// lacks, e.g. InsufficientHostMemory).
+	ClusterPending      ClusterPhase = "Pending"
 	ClusterProvisioning ClusterPhase = "Provisioning"
 	ClusterReady        ClusterPhase = "Ready"
 	ClusterScaling      ClusterPhase = "Scaling"
@@ -94,7 +98,7 @@ const (
 
 // ClusterStatus is what Kumo observed of a cluster.
 type ClusterStatus struct {
-	// Phase summarises the conditions: Provisioning, Ready, Scaling, Starting, Degraded, Deleting or Failed.
+	// Phase summarises the conditions: Pending, Provisioning, Ready, Scaling, Starting, Degraded, Deleting or Failed.
 	// +optional
 	Phase ClusterPhase `json:"phase,omitempty"`
 	// Version is the Kubernetes version the control plane runs.

@@ -39,6 +39,10 @@ const (
 	// WithinLimitsReason and OverQuotaReason explain WithinQuota.
 	WithinLimitsReason = "WithinLimits"
 	OverQuotaReason    = "OverQuota"
+	// InsufficientHostMemoryReason: starting the control plane would take
+	// the host's free memory below the reserve the operator keeps; it
+	// starts once room appears.
+	InsufficientHostMemoryReason = "InsufficientHostMemory"
 )
 
 // QuotaExceededCause is the cause type (metav1.StatusCause) of admission's

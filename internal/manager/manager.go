@@ -109,6 +109,11 @@ func cacheOptions() cache.Options {
 	}
 }
 
+// Leader election: a lease in the leader-election namespace (kumo-system,
+// where `kumo up` runs the manager), and events about who leads.
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=kumo-system,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",namespace=kumo-system,resources=events,verbs=create;patch
+
 // New builds a manager with every Kumo controller registered.
 func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	var hooks webhook.Server

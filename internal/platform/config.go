@@ -12,12 +12,13 @@ import (
 	"strconv"
 	"time"
 
+	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 	"github.com/kumo-dev/kumo/internal/ports"
 )
 
 // Config is what must stay the same across restarts of one data directory,
 // kept in its config.json: the ports that kubeconfigs, tenant API servers
-// and monitoring point at.
+// and monitoring point at, and the memory the platform leaves to the host.
 type Config struct {
 	APIServerPort int `json:"apiServerPort"`
 	EtcdPort      int `json:"etcdPort"`
@@ -32,6 +33,19 @@ type Config struct {
 	// WebhookPort is where the manager serves admission webhooks (team
 	// quotas) to the API server, on 127.0.0.1.
 	WebhookPort int `json:"webhookPort"`
+	// HostMemoryReserve is the host memory tenant control planes leave
+	// available: a size ("2Gi") or a share of the host's ("10%").
+	HostMemoryReserve string `json:"hostMemoryReserve,omitempty"`
+}
+
+// HostMemoryReserveBytes returns the reserve in bytes on a host with total
+// bytes of memory.
+func (c *Config) HostMemoryReserveBytes(total uint64) (uint64, error) {
+	reserve := c.HostMemoryReserve
+	if reserve == "" {
+		reserve = cpprocess.DefaultMemoryReserve
+	}
+	return cpprocess.ParseMemoryReserve(reserve, total)
 }
 
 // Fidelity levels of `kumo up`.
@@ -94,6 +108,15 @@ func loadConfig(dataDir string, o Options, reg *ports.Registry) (*Config, error)
 		cfg = &Config{}
 	}
 	before := *cfg
+	if o.HostMemoryReserve != "" {
+		cfg.HostMemoryReserve = o.HostMemoryReserve
+	}
+	if cfg.HostMemoryReserve == "" {
+		cfg.HostMemoryReserve = cpprocess.DefaultMemoryReserve
+	}
+	if _, err := cfg.HostMemoryReserveBytes(0); err != nil {
+		return nil, fmt.Errorf("%w (--host-memory-reserve)", err)
+	}
 	err = reg.Update(func(t *ports.Txn) error {
 		pick := func(def int) (int, error) {
 			if t.Free(def) {

@@ -178,3 +178,29 @@ func TestPKIIsCreatedOnce(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(string(kc)).To(ContainSubstring("https://127.0.0.1:6443"))
 }
+
+// TestConfigKeepsHostMemoryReserve: the memory reserve is 10% of the host
+// until one is given; one given is kept for later runs; a bad one is
+// refused, naming the flag.
+func TestConfigKeepsHostMemoryReserve(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	reg := registry(t, dir)
+	cfg, err := loadConfig(dir, Options{}, reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cfg.HostMemoryReserve).To(Equal("10%"))
+	g.Expect(cfg.HostMemoryReserveBytes(20 << 30)).To(Equal(uint64(2 << 30)))
+
+	cfg, err = loadConfig(dir, Options{HostMemoryReserve: "3Gi"}, reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cfg.HostMemoryReserveBytes(20 << 30)).To(Equal(uint64(3 << 30)))
+	cfg, err = loadConfig(dir, Options{}, reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cfg.HostMemoryReserve).To(Equal("3Gi"))
+
+	_, err = loadConfig(dir, Options{HostMemoryReserve: "lots"}, reg)
+	g.Expect(err).To(MatchError(And(ContainSubstring(`invalid memory reserve "lots"`), ContainSubstring("--host-memory-reserve"))))
+	cfg, err = ReadConfig(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cfg.HostMemoryReserve).To(Equal("3Gi"), "a refused reserve is not kept")
+}

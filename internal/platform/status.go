@@ -7,11 +7,14 @@ import (
 	"sort"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 )
 
 // Status is what `kumo status` reports of a data directory's platform.
@@ -29,6 +32,37 @@ type Status struct {
 	// ClustersError says why they could not be.
 	Clusters      []ClusterStatus `json:"clusters"`
 	ClustersError string          `json:"clustersError,omitempty"`
+	// ControlPlanes counts the tenant control planes by state, from the
+	// clusters' conditions.
+	ControlPlanes ControlPlaneCounts `json:"controlPlanes"`
+	// Host is the host's memory and how many more control planes fit in
+	// it; nil when the platform does not run or the memory is unknown.
+	Host *HostStatus `json:"host,omitempty"`
+}
+
+// ControlPlaneCounts counts tenant control planes.
+type ControlPlaneCounts struct {
+	// Running answer (ControlPlaneReady).
+	Running int `json:"running"`
+	// Starting are starting or wait for their turn to start.
+	Starting int `json:"starting"`
+	// Pending wait for host memory (InsufficientHostMemory).
+	Pending int `json:"pending"`
+}
+
+// HostStatus is the host's memory, in bytes, as the memory guard of the
+// tenant control planes sees it.
+type HostStatus struct {
+	MemoryTotal     uint64 `json:"memoryTotal"`
+	MemoryAvailable uint64 `json:"memoryAvailable"`
+	// MemoryReserve is what control planes leave available, as configured
+	// (Reserve, e.g. "10%") and in bytes.
+	MemoryReserve uint64 `json:"memoryReserve"`
+	Reserve       string `json:"reserve"`
+	// PerControlPlane is what one more control plane is expected to take.
+	PerControlPlane uint64 `json:"perControlPlane"`
+	// Room is how many more control planes fit, after those starting.
+	Room int `json:"room"`
 }
 
 // ClusterStatus is one tenant cluster in a Status.
@@ -59,27 +93,47 @@ func Inspect(ctx context.Context, dataDir string) (*Status, error) {
 	if !s.Running {
 		return s, nil
 	}
-	clusters, err := listClusters(ctx, dataDir)
+	clusters, counts, err := listClusters(ctx, dataDir)
 	if err != nil {
 		s.ClustersError = err.Error()
 		return s, nil
 	}
-	s.Clusters = clusters
+	s.Clusters, s.ControlPlanes = clusters, counts
+	s.Host = hostStatus(cfg, counts.Starting)
 	return s, nil
 }
 
-// listClusters reads every tenant cluster from the management API.
-func listClusters(ctx context.Context, dataDir string) ([]ClusterStatus, error) {
+// hostStatus reads the host's memory and says how many more control planes
+// fit, as `kumo up`'s memory guard would.
+func hostStatus(cfg *Config, starting int) *HostStatus {
+	host, err := cpprocess.ReadHostMemory()
+	if err != nil || cfg == nil {
+		return nil
+	}
+	reserve, err := cfg.HostMemoryReserveBytes(host.Total)
+	if err != nil {
+		return nil
+	}
+	g := cpprocess.MemoryGuard{Reserve: reserve}
+	return &HostStatus{MemoryTotal: host.Total, MemoryAvailable: host.Available, MemoryReserve: reserve,
+		Reserve: cfg.HostMemoryReserve, PerControlPlane: cpprocess.DefaultMemoryPerControlPlane, Room: g.Room(host, starting)}
+}
+
+// listClusters reads every tenant cluster from the management API and
+// counts their control planes.
+func listClusters(ctx context.Context, dataDir string) ([]ClusterStatus, ControlPlaneCounts, error) {
+	var counts ControlPlaneCounts
 	c, _, err := adminClient(dataDir, 5*time.Second)
 	if err != nil {
-		return nil, fmt.Errorf("the management API is not up yet: %w", err)
+		return nil, counts, fmt.Errorf("the management API is not up yet: %w", err)
 	}
 	var list kumov1.ClusterList
 	if err := c.List(ctx, &list); err != nil {
-		return nil, fmt.Errorf("listing clusters: %w", err)
+		return nil, counts, fmt.Errorf("listing clusters: %w", err)
 	}
 	out := []ClusterStatus{}
 	for _, cl := range list.Items {
+		counts.add(&cl)
 		cs := ClusterStatus{Namespace: cl.Namespace, Name: cl.Name, Phase: string(cl.Status.Phase),
 			Version: cl.Status.Version, Nodes: cl.Status.Nodes}
 		if cs.Phase == "" {
@@ -96,7 +150,23 @@ func listClusters(ctx context.Context, dataDir string) ([]ClusterStatus, error) 
 		}
 		return out[i].Namespace+"/"+out[i].Name < out[j].Namespace+"/"+out[j].Name
 	})
-	return out, nil
+	return out, counts, nil
+}
+
+// add counts the control plane of cl: running when it answers, pending
+// when it waits for host memory, starting while it starts or waits to;
+// not at all when the cluster is blocked (Failed) or being deleted.
+func (c *ControlPlaneCounts) add(cl *kumov1.Cluster) {
+	cp := meta.FindStatusCondition(cl.Status.Conditions, kumov1.ControlPlaneReadyCondition)
+	switch {
+	case !cl.DeletionTimestamp.IsZero() || cl.Status.Phase == kumov1.ClusterFailed:
+	case cp != nil && cp.Status == metav1.ConditionTrue:
+		c.Running++
+	case cp != nil && cp.Reason == kumov1.InsufficientHostMemoryReason:
+		c.Pending++
+	default:
+		c.Starting++
+	}
 }
 
 // adminClient is a client of the management API of dataDir's platform, with

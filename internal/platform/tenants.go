@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -57,16 +56,6 @@ func tenantRoles() []client.Object {
 			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "Group", Name: TenantsGroup}},
 		},
 	}
-}
-
-// ensureTenantRoles creates or updates the tenant roles.
-func ensureTenantRoles(ctx context.Context, c client.Client) error {
-	for _, obj := range tenantRoles() {
-		if err := createOrReplace(ctx, c, obj); err != nil {
-			return fmt.Errorf("installing tenant role %s: %w", obj.GetName(), err)
-		}
-	}
-	return nil
 }
 
 // createOrReplace makes obj, Kumo's own, what the API holds.
@@ -185,16 +174,7 @@ func setQuota(ctx context.Context, c client.Client, namespace string, change Quo
 // userKubeconfig issues o.User a client certificate of the management CA
 // and a kubeconfig for server whose context is the team's namespace.
 func userKubeconfig(o AddTenantOptions, server string) ([]byte, error) {
-	dir := filepath.Join(o.DataDir, "pki")
-	caCert, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
-	if err != nil {
-		return nil, err
-	}
-	caKey, err := os.ReadFile(filepath.Join(dir, "ca.key"))
-	if err != nil {
-		return nil, err
-	}
-	ca, err := pki.ParseKeyPair(caCert, caKey)
+	ca, err := mgmtPKI{dir: filepath.Join(o.DataDir, "pki")}.ca()
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +187,7 @@ func userKubeconfig(o AddTenantOptions, server string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	kc, err := pki.Kubeconfig("kumo", server, caCert, o.User, user.CertPEM, user.KeyPEM)
+	kc, err := pki.Kubeconfig("kumo", server, ca.CertPEM, o.User, user.CertPEM, user.KeyPEM)
 	if err != nil {
 		return nil, err
 	}

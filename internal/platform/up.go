@@ -19,7 +19,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/kumo-dev/kumo/config/crd"
 	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
+	"github.com/kumo-dev/kumo/internal/controlplane"
 	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 	cpscale "github.com/kumo-dev/kumo/internal/controlplane/scale"
 	"github.com/kumo-dev/kumo/internal/manager"
@@ -53,6 +53,10 @@ type Options struct {
 	// WebhookPort of the manager's admission webhooks: 0 keeps the port
 	// chosen on the first run. It cannot be disabled: quotas need it.
 	WebhookPort int
+	// HostMemoryReserve is the host memory tenant control planes leave
+	// available: a size ("2Gi") or a share of the host's ("10%"); "" keeps
+	// what the data directory's last run was given (10% at first).
+	HostMemoryReserve string
 	// VMBootDelay is how long a sim VM takes to boot.
 	VMBootDelay time.Duration
 	// Fidelity is FidelityFull or FidelityScale; "" keeps the level of the
@@ -203,13 +207,10 @@ func Up(ctx context.Context, o Options) error {
 	}
 	procs = append(procs, kcm)
 
-	restCfg, err := clientcmd.RESTConfigFromKubeConfig(adminKC)
+	restCfg, err := certs.restConfig(server, "admin")
 	if err != nil {
 		return err
 	}
-	// Client-side limits high enough for a fleet's bursts; the API server's
-	// priority and fairness protects it.
-	restCfg.QPS, restCfg.Burst = 1000, 2000
 	c, err := client.New(restCfg, client.Options{Scheme: manager.Scheme()})
 	if err != nil {
 		return err
@@ -224,7 +225,7 @@ func Up(ctx context.Context, o Options) error {
 	if err := installWebhooks(ctx, c, certs, cfg.WebhookPort); err != nil {
 		return err
 	}
-	if err := ensureTenantRoles(ctx, c); err != nil {
+	if err := installAccess(ctx, c); err != nil {
 		return err
 	}
 	if err := markControlPlanesStarting(ctx, c); err != nil {
@@ -232,6 +233,12 @@ func Up(ctx context.Context, o Options) error {
 	}
 
 	simCloud, err := sim.New(sim.Options{StatePath: filepath.Join(o.DataDir, "sim.json"), BootDelay: o.VMBootDelay, RateLimit: SimAPILimit})
+	if err != nil {
+		return err
+	}
+	// The manager acts as itself, not as admin: its roles and its own
+	// priority level (installAccess) apply to it.
+	managerCfg, err := certs.restConfig(server, "manager")
 	if err != nil {
 		return err
 	}
@@ -245,15 +252,19 @@ func Up(ctx context.Context, o Options) error {
 	if cfg.Fidelity == FidelityScale {
 		mo.Runtime, mo.Nodes = cpscale.New(), nodescale.New(0)
 	} else {
+		memory, err := memoryGuard(cfg, out)
+		if err != nil {
+			return err
+		}
 		runtime := cpprocess.New(cpprocess.Options{
 			Dir: ClustersDir(o.DataDir), EtcdEndpoints: []string{etcdURL}, Toolchain: tc, Log: o.Log,
-			Ports: reg, OnRestart: con.Restarted,
+			Ports: reg, OnRestart: con.Restarted, Memory: memory,
 		})
 		defer runtime.Shutdown()
 		mo.Runtime = runtime
 	}
 	mo.Webhook = webhook.Options{Host: "127.0.0.1", Port: cfg.WebhookPort, CertDir: certs.dir, CertName: webhookCert, KeyName: webhookKey}
-	mgr, err := manager.New(restCfg, mo)
+	mgr, err := manager.New(managerCfg, mo)
 	if err != nil {
 		return err
 	}
@@ -277,6 +288,25 @@ func Up(ctx context.Context, o Options) error {
 	}
 	_, _ = fmt.Fprintln(out, "Stopping Kumo")
 	return nil
+}
+
+// memoryGuard keeps the host's memory from running out: tenant control
+// planes start only while they leave the configured reserve available. It
+// says how many fit now.
+func memoryGuard(cfg *Config, out io.Writer) (cpprocess.MemoryGuard, error) {
+	host, err := cpprocess.ReadHostMemory()
+	if err != nil {
+		_, _ = fmt.Fprintf(out, "Cannot read the host's memory (%v): tenant control planes start without a memory reserve\n", err)
+		return cpprocess.MemoryGuard{}, nil
+	}
+	reserve, err := cfg.HostMemoryReserveBytes(host.Total)
+	if err != nil {
+		return cpprocess.MemoryGuard{}, err
+	}
+	g := cpprocess.MemoryGuard{Reserve: reserve}
+	_, _ = fmt.Fprintf(out, "Host memory: %s available, %s kept in reserve (%s): room for about %d tenant control planes\n",
+		controlplane.HumanBytes(host.Available), controlplane.HumanBytes(reserve), cfg.HostMemoryReserve, g.Room(host, 0))
+	return g, nil
 }
 
 // banner tells the person who ran `kumo up` how to use it, in commands

@@ -27,6 +27,21 @@ type Env struct {
 	// EtcdURL is the etcd behind the API server; tenant API servers of the
 	// process runtime keep their state in it too.
 	EtcdURL string
+
+	te *envtest.Environment
+}
+
+// ConfigFor returns a client configuration of the API server for user, a
+// member of groups, authenticated by a client certificate. What the user
+// may do is up to the RBAC the test installs.
+func (e *Env) ConfigFor(user string, groups ...string) (*rest.Config, error) {
+	u, err := e.te.AddUser(envtest.User{Name: user, Groups: groups}, e.Config)
+	if err != nil {
+		return nil, fmt.Errorf("adding user %s: %w", user, err)
+	}
+	cfg := u.Config()
+	cfg.QPS, cfg.Burst = e.Config.QPS, e.Config.Burst
+	return cfg, nil
 }
 
 // Start runs etcd and kube-apiserver for the test (building them on a cold
@@ -89,5 +104,5 @@ func StartShared() (env *Env, stop func() error, err error) {
 		_ = te.Stop()
 		return nil, nil, fmt.Errorf("building client: %w", err)
 	}
-	return &Env{Config: cfg, Client: c, Scheme: s, Toolchain: tc, EtcdURL: te.ControlPlane.Etcd.URL.String()}, te.Stop, nil
+	return &Env{Config: cfg, Client: c, Scheme: s, Toolchain: tc, EtcdURL: te.ControlPlane.Etcd.URL.String(), te: te}, te.Stop, nil
 }

@@ -9,24 +9,30 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 )
 
 // BenchmarkClusterReady measures the time from `kubectl apply` of N 3-node
 // clusters to all of them Ready, and the memory each tenant cluster takes
 // once Ready: its three processes, plus its share of what the manager
-// (`kumo up`, which plays the clusters' kubelets with kwok) grew by. Run with:
+// (`kumo up`, which plays the clusters' kubelets with kwok) grew by; and
+// what the host's available memory (MemAvailable) fell by, per cluster,
+// which also counts etcd, the page cache and the rest of the machine (other
+// programs make it noisy). Run with:
 //
 //	go test -run '^$' -bench ClusterReady -benchtime 1x ./test/e2e/
 func BenchmarkClusterReady(b *testing.B) {
 	p := startPlatform(b)
-	for _, n := range []int{1, 5, 10} {
+	for _, n := range []int{1, 5, 10, 20} {
 		b.Run(fmt.Sprintf("clusters=%d", n), func(b *testing.B) {
 			p.t = b
 			var total time.Duration
-			var idle float64
+			var idle, host float64
 			var mem, mgr memStats
 			for i := 0; i < b.N; i++ {
 				before := processMemory(b, p.cmd.Process.Pid)
+				hostBefore := hostAvailable(b)
 				names := make([]string, n)
 				var manifest strings.Builder
 				for j := range names {
@@ -46,6 +52,7 @@ func BenchmarkClusterReady(b *testing.B) {
 					mem.add(clusterMemory(b, p.jsonpath("cluster/"+name, ".metadata.uid")))
 				}
 				idle += idleCPU(b, p, names)
+				host += (hostBefore - hostAvailable(b)) / float64(n)
 				after := processMemory(b, p.cmd.Process.Pid)
 				mgr.add(memStats{rss: (after.rss - before.rss) / float64(n), pss: (after.pss - before.pss) / float64(n), anon: (after.anon - before.anon) / float64(n)})
 				p.kubectl(append([]string{"delete", "clusters", "--timeout=5m"}, names...)...)
@@ -56,6 +63,7 @@ func BenchmarkClusterReady(b *testing.B) {
 			b.ReportMetric(mem.anon/float64(mem.n)+mgr.anon/float64(mgr.n), "MiB-anon/cluster")
 			b.ReportMetric(mgr.rss/float64(mgr.n), "MiB-manager-rss/cluster")
 			b.ReportMetric(idle/float64(b.N)/float64(n), "idle-CPU-%/cluster")
+			b.ReportMetric(host/float64(b.N), "MiB-host/cluster")
 			for _, c := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler"} {
 				b.ReportMetric(mem.byComponent[c]/float64(mem.n), "MiB-rss-"+c)
 			}
@@ -101,6 +109,16 @@ func clusterMemory(tb testing.TB, uid string) memStats {
 		m.byComponent[filepath.Base(exe)] += pm.rss
 	}
 	return m
+}
+
+// hostAvailable is the host's available memory (MiB).
+func hostAvailable(tb testing.TB) float64 {
+	tb.Helper()
+	m, err := cpprocess.ReadHostMemory()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return float64(m.Available) / (1 << 20)
 }
 
 // processMemory reads Rss, Pss and Pss_Anon (MiB) of one process.

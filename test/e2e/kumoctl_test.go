@@ -13,12 +13,12 @@ import (
 
 // user runs the built kumoctl (and kubectl) as one tenant.
 type user struct {
-	t          *testing.T
+	t          testing.TB
 	kubeconfig string
 }
 
 // addUser admits name to team with `kumo tenant add` and flags.
-func addUser(t *testing.T, p *platform, team, name string, flags ...string) *user {
+func addUser(t testing.TB, p *platform, team, name string, flags ...string) *user {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name+".kubeconfig")
 	args := append([]string{"tenant", "add", team, "--user", name, "--data-dir", p.dataDir, "--out", path}, flags...)

@@ -118,6 +118,10 @@ func ClusterReady(c *kumov1.Cluster, machines []kumov1.Machine) (Outcome, string
 		return Pending, "waiting for the platform to pick up the change"
 	}
 	progress := fmt.Sprintf("%s, nodes %d/%d ready", orPending(string(c.Status.Phase)), c.Status.ReadyNodes, c.DesiredReplicas())
+	if cp := meta.FindStatusCondition(c.Status.Conditions, kumov1.ControlPlaneReadyCondition); cp != nil && cp.Reason == kumov1.InsufficientHostMemoryReason {
+		// It may wait long; say why.
+		progress += ": " + cp.Message
+	}
 	if readyAt(c, c.Generation) {
 		return Done, progress
 	}

@@ -154,3 +154,15 @@ func TestClusterReadyDistrustsAnOlderStatus(t *testing.T) {
 	g.Expect(outcome).To(Equal(cmdutil.Done))
 	g.Expect(detail).To(Equal("Ready, nodes 2/2 ready"))
 }
+
+// TestClusterReadyWaitsForHostMemory: a cluster Pending for host memory is
+// waited for (memory may be freed), and the wait says why it takes long.
+func TestClusterReadyWaitsForHostMemory(t *testing.T) {
+	g := NewWithT(t)
+	c := cluster(2, 2, kumov1.ClusterPending)
+	c.Status.Conditions = []metav1.Condition{{Type: kumov1.ControlPlaneReadyCondition, Status: metav1.ConditionFalse,
+		Reason: kumov1.InsufficientHostMemoryReason, Message: "not enough memory on the host to start the control plane"}}
+	outcome, detail := cmdutil.ClusterReady(c, nil)
+	g.Expect(outcome).To(Equal(cmdutil.Pending))
+	g.Expect(detail).To(Equal("Pending, nodes 0/2 ready: not enough memory on the host to start the control plane"))
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kumo-dev/kumo/internal/controlplane"
 	"github.com/kumo-dev/kumo/internal/platform"
 )
 
@@ -68,6 +69,17 @@ func statusRun(ctx context.Context, dataDir, output string, out io.Writer) error
 	if s.ClustersError != "" {
 		_, err := fmt.Fprintf(out, "\nClusters: unknown (%s)\n", s.ClustersError)
 		return err
+	}
+	cp := s.ControlPlanes
+	line := fmt.Sprintf("\nControl planes: %d running, %d starting", cp.Running, cp.Starting)
+	if cp.Pending > 0 {
+		line += fmt.Sprintf(", %d pending (not enough host memory)", cp.Pending)
+	}
+	_, _ = fmt.Fprintln(out, line)
+	if h := s.Host; h != nil {
+		_, _ = fmt.Fprintf(out, "Host memory: %s of %s available, %s kept in reserve (%s): room for about %d more (%s each)\n",
+			controlplane.HumanBytes(h.MemoryAvailable), controlplane.HumanBytes(h.MemoryTotal), controlplane.HumanBytes(h.MemoryReserve),
+			h.Reserve, h.Room, controlplane.HumanBytes(h.PerControlPlane))
 	}
 	if len(s.Clusters) == 0 {
 		_, err := fmt.Fprintln(out, "\nClusters: none")

@@ -36,6 +36,13 @@ failed, deleted) and per component restart; the manager's log goes to
 logs/manager.log in the data directory ("kumo logs"), and "-v 2" shows it
 here too.
 
+Tenant control planes start a few at a time (one per CPU, at least two, and
+half of those for one team), so that one team's burst does not stall the
+others. A control plane that would leave the host less available memory
+than the reserve (--host-memory-reserve) does not start: its cluster stays
+Pending, reason InsufficientHostMemory, until a cluster is deleted or memory
+is freed. "kumo status" shows how many more fit.
+
 Ports are chosen on a data directory's first run (the defaults if free, else
 free ones no other platform of this machine holds) and kept in its
 config.json; a port flag replaces the kept port for good. Several platforms
@@ -47,7 +54,10 @@ run side by side, each with its own data directory.`,
   kumo up --data-dir /tmp/kumo2
 
   # fixed ports, kept for later runs of this data directory
-  kumo up --data-dir /tmp/kumo3 --apiserver-port 7443 --etcd-port 24790`,
+  kumo up --data-dir /tmp/kumo3 --apiserver-port 7443 --etcd-port 24790
+
+  # leave 4 GiB to the rest of the machine, now and on later runs
+  kumo up --host-memory-reserve 4Gi`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logPath := platform.ManagerLogPath(o.DataDir)
@@ -81,6 +91,7 @@ run side by side, each with its own data directory.`,
 	f.StringVar(&o.MetricsAddr, "metrics-bind-address", "", `manager metrics address (default: 127.0.0.1:23810 or a free port, kept across restarts; "0" disables)`)
 	f.StringVar(&o.HealthAddr, "health-probe-bind-address", "", `manager /healthz and /readyz address (default: 127.0.0.1:23811 or a free port, kept across restarts; "0" disables)`)
 	f.IntVar(&o.WebhookPort, "webhook-port", 0, "port of the manager's admission webhook, which checks team quotas (default: 23812 or a free port, kept across restarts)")
+	f.StringVar(&o.HostMemoryReserve, "host-memory-reserve", "", `host memory tenant control planes leave available, a size ("2Gi") or a share of the host's ("10%"); a cluster that would go past it stays Pending (default: 10%, kept across restarts)`)
 	f.DurationVar(&o.VMBootDelay, "vm-boot-delay", 300*time.Millisecond, "how long a simulated VM takes to boot")
 	f.StringVar(&o.Fidelity, "fidelity", "", `"full": tenant clusters run as processes with kwok nodes; "scale": no processes, for fleet benchmarks (default: full, kept across restarts)`)
 	f.IntVarP(&verbosity, "v", "v", 0, "log verbosity; above 0 the manager's log is shown here too")

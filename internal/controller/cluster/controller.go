@@ -244,6 +244,9 @@ func (r *Reconciler) reconcileControlPlane(ctx context.Context, s *scope) (ctrl.
 		ServiceAccountKeyPEM: sa.Data[saKeyKey],
 		ServiceAccountPubPEM: sa.Data[saPubKey],
 	})
+	if controlplane.IsInsufficientMemory(err) {
+		return r.waitForRoom(s, kumov1.InsufficientHostMemoryReason, err.Error()), nil
+	}
 	if err != nil {
 		setCondition(c, kumov1.ControlPlaneReadyCondition, false, kumov1.ControlPlaneFailedReason, err.Error())
 		return ctrl.Result{}, fmt.Errorf("running control plane: %w", err)

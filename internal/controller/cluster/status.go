@@ -74,8 +74,13 @@ func (r *Reconciler) updateStatus(s *scope) {
 		setCondition(c, kumov1.ReadyCondition, false, s.blocked, cp.Message)
 	case cp == nil || cp.Status != "True":
 		// Nothing can be changed until the control plane answers; a cluster
-		// that was Ready is Starting again, a new one still Provisioning.
+		// that was Ready is Starting again, a new one still Provisioning,
+		// or Pending while the platform has no room to start it.
 		c.Status.Phase = kumov1.ClusterProvisioning
+		reason := kumov1.WaitingForControlPlaneReason
+		if cp != nil && cp.Reason == kumov1.InsufficientHostMemoryReason {
+			c.Status.Phase, reason = kumov1.ClusterPending, cp.Reason
+		}
 		if wasReady {
 			c.Status.Phase = kumov1.ClusterStarting
 		}
@@ -83,7 +88,7 @@ func (r *Reconciler) updateStatus(s *scope) {
 		if cp != nil && cp.Message != "" {
 			msg = cp.Message
 		}
-		setCondition(c, kumov1.ReadyCondition, false, kumov1.WaitingForControlPlaneReason, msg)
+		setCondition(c, kumov1.ReadyCondition, false, reason, msg)
 	case nodes != nil && nodes.Status == "True":
 		c.Status.Phase = kumov1.ClusterReady
 		setCondition(c, kumov1.ReadyCondition, true, kumov1.ReadyReason, nodes.Message)

@@ -42,11 +42,19 @@ type Options struct {
 	Ports *ports.Registry
 	// OnRestart, when set, hears of every restart of a component.
 	OnRestart func(spec process.Spec, exit error)
+	// MaxStarting bounds how many control planes start at once (0: one per
+	// CPU, at least 2); MaxStartingPerTeam bounds those of one team, a
+	// namespace (0: half of MaxStarting, at least 1). The others wait.
+	MaxStarting, MaxStartingPerTeam int
+	// Memory refuses to start a control plane that would take the host's
+	// available memory below its reserve.
+	Memory MemoryGuard
 }
 
 // Runtime runs control planes as local processes.
 type Runtime struct {
 	opts Options
+	gate *startGate
 
 	mu      sync.Mutex
 	running map[types.UID]*instance
@@ -54,22 +62,39 @@ type Runtime struct {
 
 var _ controlplane.Runtime = (*Runtime)(nil)
 
+// instance is one control plane: waiting to start, starting (its API
+// server runs, the other components wait for it to be ready) or running.
 type instance struct {
 	version string
 	port    int32
-	procs   []*process.Supervisor
+	// team is the cluster's namespace: starts are bounded per team.
+	team string
+	// cancel stops the start; done is closed when it has returned.
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu      sync.Mutex
+	started bool // the API server was started
+	stopped bool
+	// err is why the start failed; Ensure reports it and starts again.
+	err   error
+	procs []*process.Supervisor
 	// stopNodes stops the in-process kwok that plays the nodes' kubelets.
 	stopNodes func()
 }
 
 // New returns a runtime; nothing runs until Ensure.
 func New(opts Options) *Runtime {
-	return &Runtime{opts: opts, running: map[types.UID]*instance{}}
+	if _, err := opts.Memory.read(); err != nil {
+		opts.Log.Info("Control planes start without a memory guard", "err", err)
+	}
+	return &Runtime{opts: opts, gate: newStartGate(opts.MaxStarting, opts.MaxStartingPerTeam), running: map[types.UID]*instance{}}
 }
 
 // Ensure writes the cluster's certificates and kubeconfigs, starts its
-// processes if they are not running (or run another version), and probes
-// the API server.
+// control plane if it does not run (or runs another version), and probes
+// the API server. It never waits for a start: a control plane that may not
+// start yet is put in line, and one that starts is reported not ready.
 func (r *Runtime) Ensure(ctx context.Context, spec controlplane.Spec) (controlplane.Status, error) {
 	bins, err := r.opts.Toolchain.Kubernetes(ctx, spec.Version)
 	if err != nil {
@@ -83,23 +108,47 @@ func (r *Runtime) Ensure(ctx context.Context, spec controlplane.Spec) (controlpl
 
 	r.mu.Lock()
 	inst := r.running[spec.Cluster.UID]
-	if inst != nil && (inst.version != bins.Version || inst.port != spec.Port) {
+	if inst != nil && (inst.version != bins.Version || inst.port != spec.Port || inst.failed() != nil) {
 		r.mu.Unlock()
+		failed := inst.failed()
 		r.stop(spec.Cluster.UID)
+		if failed != nil {
+			// Reported once; the next Ensure starts afresh.
+			return controlplane.Status{}, failed
+		}
 		r.mu.Lock()
 		inst = nil
 	}
 	if inst == nil {
-		inst, err = r.start(spec, bins, dir, files)
-		if err != nil {
+		// Those starting have not taken their memory yet.
+		if err := r.opts.Memory.Admit(r.gate.pending()); err != nil {
 			r.mu.Unlock()
 			return controlplane.Status{}, err
 		}
+		startCtx, cancel := context.WithCancel(context.Background())
+		inst = &instance{version: bins.Version, port: spec.Port, team: spec.Cluster.Namespace, cancel: cancel, done: make(chan struct{})}
 		r.running[spec.Cluster.UID] = inst
+		r.mu.Unlock()
+		r.gate.enter(inst, func() { r.start(startCtx, inst, spec, bins, dir, files) })
+	} else {
+		r.mu.Unlock()
 	}
-	r.mu.Unlock()
-
+	if !inst.hasStarted() {
+		return controlplane.Status{Message: r.gate.waitingMessage(inst)}, nil
+	}
 	return probe(ctx, spec, files), nil
+}
+
+func (i *instance) hasStarted() bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.started
+}
+
+func (i *instance) failed() error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.err
 }
 
 // Delete stops the processes and erases the etcd prefix and files.
@@ -122,12 +171,19 @@ func (r *Runtime) Delete(ctx context.Context, c controlplane.Ref) error {
 	return r.releasePort(c)
 }
 
-// Running reports the process IDs of a cluster's control plane, by component.
+// Running reports the process IDs of a cluster's control plane, by
+// component: nil while it waits to start, only the API server's while that
+// starts.
 func (r *Runtime) Running(uid types.UID) map[string]int {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	inst := r.running[uid]
+	r.mu.Unlock()
 	if inst == nil {
+		return nil
+	}
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if len(inst.procs) == 0 {
 		return nil
 	}
 	out := map[string]int{}
@@ -137,8 +193,10 @@ func (r *Runtime) Running(uid types.UID) map[string]int {
 	return out
 }
 
-// Shutdown stops every control plane this runtime started.
+// Shutdown stops every control plane this runtime started; those waiting
+// to start do not start any more.
 func (r *Runtime) Shutdown() {
+	r.gate.close()
 	r.mu.Lock()
 	uids := make([]types.UID, 0, len(r.running))
 	for uid := range r.running {
@@ -161,8 +219,21 @@ func (r *Runtime) stop(uid types.UID) {
 	if inst == nil {
 		return
 	}
+	inst.cancel()
+	inst.mu.Lock()
+	inst.stopped = true
+	started := inst.started
+	inst.mu.Unlock()
+	if started {
+		<-inst.done
+	}
+	r.gate.leave(inst)
 	// Stop in reverse start order: clients before the API server.
-	inst.stopNodes()
+	inst.mu.Lock()
+	defer inst.mu.Unlock()
+	if inst.stopNodes != nil {
+		inst.stopNodes()
+	}
 	for i := len(inst.procs) - 1; i >= 0; i-- {
 		inst.procs[i].Stop()
 	}
@@ -275,11 +346,87 @@ func expiresSoon(path string) bool {
 	return err != nil || time.Until(cert.NotAfter) < renewBefore
 }
 
-func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinaries, dir string, p paths) (*instance, error) {
+// startSlotTimeout is how long a control plane may take to start before it
+// gives its place among the starting ones to the next in line; its other
+// components still wait for its API server.
+const startSlotTimeout = time.Minute
+
+// start runs the cluster's API server and, in the background, waits for it
+// to be ready before it starts the components that talk to it: a
+// controller-manager started beside a booting API server only crash-loops.
+// It is called by the start gate once the control plane may start.
+func (r *Runtime) start(ctx context.Context, inst *instance, spec controlplane.Spec, bins *toolchain.KubernetesBinaries, dir string, p paths) {
 	log := r.opts.Log.WithValues("cluster", spec.Cluster.String())
+	specs := r.specs(spec, bins, dir, p)
+	inst.mu.Lock()
+	if inst.stopped {
+		// Stopped before its turn came (or even before it was in line).
+		inst.mu.Unlock()
+		r.gate.leave(inst)
+		return
+	}
+	inst.started = true
+	apiserver, err := r.supervise(log, specs[0])
+	if err != nil {
+		inst.err = err
+		inst.mu.Unlock()
+		close(inst.done)
+		r.gate.leave(inst)
+		return
+	}
+	inst.procs = append(inst.procs, apiserver)
+	inst.mu.Unlock()
+	log.V(1).Info("Starting API server", "version", bins.Version, "port", spec.Port)
+	go func() {
+		defer close(inst.done)
+		defer r.gate.leave(inst)
+		slot := time.NewTimer(startSlotTimeout)
+		defer slot.Stop()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for !probe(ctx, spec, p).Ready {
+			select {
+			case <-ctx.Done():
+				return
+			case <-slot.C:
+				log.Info("API server slow to start; letting the next control plane start", "after", startSlotTimeout)
+				r.gate.leave(inst)
+			case <-tick.C:
+			}
+		}
+		inst.mu.Lock()
+		defer inst.mu.Unlock()
+		if inst.stopped {
+			return
+		}
+		for _, s := range specs[1:] {
+			sup, err := r.supervise(log, s)
+			if err != nil {
+				inst.err = err
+				return
+			}
+			inst.procs = append(inst.procs, sup)
+		}
+		stopNodes, err := startNodes(filepath.Join(dir, "logs", "kwok.log"), p.kwokKubeconfig)
+		if err != nil {
+			inst.err = err
+			return
+		}
+		inst.stopNodes = stopNodes
+		log.Info("Started control plane", "version", bins.Version, "port", spec.Port)
+	}()
+}
+
+func (r *Runtime) supervise(log logr.Logger, s process.Spec) (*process.Supervisor, error) {
+	s.OnRestart = r.opts.OnRestart
+	return process.Supervise(log, s)
+}
+
+// specs are the processes of a control plane, the API server first.
+func (r *Runtime) specs(spec controlplane.Spec, bins *toolchain.KubernetesBinaries, dir string, p paths) []process.Spec {
 	name := spec.Cluster.String()
 	logDir := filepath.Join(dir, "logs")
-	specs := []process.Spec{
+	return []process.Spec{
 		{
 			Name: name + " kube-apiserver", Path: bins.APIServer, LogFile: filepath.Join(logDir, "kube-apiserver.log"),
 			Args: []string{
@@ -344,28 +491,6 @@ func (r *Runtime) start(spec controlplane.Spec, bins *toolchain.KubernetesBinari
 			Env: goEnv("30MiB"),
 		},
 	}
-	inst := &instance{version: bins.Version, port: spec.Port}
-	for _, s := range specs {
-		s.OnRestart = r.opts.OnRestart
-		sup, err := process.Supervise(log, s)
-		if err != nil {
-			for _, started := range inst.procs {
-				started.Stop()
-			}
-			return nil, err
-		}
-		inst.procs = append(inst.procs, sup)
-	}
-	stopNodes, err := startNodes(filepath.Join(logDir, "kwok.log"), p.kwokKubeconfig)
-	if err != nil {
-		for _, started := range inst.procs {
-			started.Stop()
-		}
-		return nil, err
-	}
-	inst.stopNodes = stopNodes
-	log.Info("Started control plane", "version", bins.Version, "port", spec.Port)
-	return inst, nil
 }
 
 // startNodes runs kwok in this process to play the kubelets of the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -123,12 +124,17 @@ func (c *Console) ClusterChanged(cl *kumov1.Cluster, initial bool) {
 		}
 		c.Printf("%s is Ready: Kubernetes %s, %s nodes%s", key, cl.Status.Version, cl.Status.Nodes, endpoint)
 	case cur.phase == kumov1.ClusterFailed && (prev.phase != kumov1.ClusterFailed || prev.reason != cur.reason):
-		msg := ""
-		if ready != nil {
-			msg = ready.Message
-		}
-		c.Printf("%s failed: %s: %s", key, cur.reason, msg)
+		c.Printf("%s failed: %s: %s", key, cur.reason, message(ready))
+	case cur.phase == kumov1.ClusterPending && (prev.phase != kumov1.ClusterPending || prev.reason != cur.reason):
+		c.Printf("%s is Pending: %s: %s", key, cur.reason, message(ready))
 	}
+}
+
+func message(c *metav1.Condition) string {
+	if c == nil {
+		return ""
+	}
+	return c.Message
 }
 
 // ClusterDeleted reports that cl is gone.

@@ -85,6 +85,20 @@ func TestClusterLines(t *testing.T) {
 				"team-a/demo failed: CapacityExhausted: no hypervisor has room",
 			},
 		},
+		"pending for host memory, once however the numbers change": {
+			changes: []*kumov1.Cluster{
+				cluster("", 3, "", ""),
+				cluster(kumov1.ClusterPending, 3, kumov1.InsufficientHostMemoryReason, "not enough memory on the host: 1.2 GiB available"),
+				cluster(kumov1.ClusterPending, 3, kumov1.InsufficientHostMemoryReason, "not enough memory on the host: 1.1 GiB available"),
+				cluster(kumov1.ClusterProvisioning, 3, kumov1.WaitingForControlPlaneReason, ""),
+				cluster(kumov1.ClusterReady, 3, kumov1.ReadyReason, ""),
+			},
+			want: []string{
+				"team-a/demo created: Kubernetes 1.36 in tokyo-1, 3 nodes",
+				"team-a/demo is Pending: InsufficientHostMemory: not enough memory on the host: 1.2 GiB available",
+				"team-a/demo is Ready: Kubernetes v1.36.3, 3/3 nodes, API https://127.0.0.1:31000",
+			},
+		},
 		"deleted": {
 			initial: []*kumov1.Cluster{cluster(kumov1.ClusterReady, 3, kumov1.ReadyReason, "")},
 			changes: []*kumov1.Cluster{cluster(kumov1.ClusterDeleting, 3, kumov1.DeletingReason, ""), nil},

@@ -12,11 +12,18 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/kumo-dev/kumo/config/rbac"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 	"github.com/kumo-dev/kumo/internal/manager"
+	"github.com/kumo-dev/kumo/internal/platform"
 	"github.com/kumo-dev/kumo/internal/testenv"
 	"github.com/kumo-dev/kumo/internal/toolchain"
 )
@@ -71,13 +78,22 @@ type Manager struct {
 // Stop or the end of the test. opts adjust the manager's options.
 func (e *Env) StartManager(t testing.TB, st State, opts ...func(*manager.Options)) *Manager {
 	t.Helper()
+	return e.StartManagerWithRuntime(t, st, nil, opts...)
+}
+
+// StartManagerWithRuntime is StartManager with the process runtime's
+// options adjusted by rtOpts (nil: as they are).
+func (e *Env) StartManagerWithRuntime(t testing.TB, st State, rtOpts func(*cpprocess.Options), opts ...func(*manager.Options)) *Manager {
+	t.Helper()
 	cloud, err := sim.New(sim.Options{StatePath: st.SimStatePath})
 	if err != nil {
 		t.Fatalf("opening sim cloud: %v", err)
 	}
-	rt := cpprocess.New(cpprocess.Options{
-		Dir: st.RuntimeDir, EtcdEndpoints: []string{e.EtcdURL}, Toolchain: e.Toolchain, Log: logger(),
-	})
+	ro := cpprocess.Options{Dir: st.RuntimeDir, EtcdEndpoints: []string{e.EtcdURL}, Toolchain: e.Toolchain, Log: logger()}
+	if rtOpts != nil {
+		rtOpts(&ro)
+	}
+	rt := cpprocess.New(ro)
 	mo := manager.Options{
 		Provider: cloud, ProviderName: "sim", Sim: cloud, Runtime: rt, MetricsAddr: "0", HealthAddr: "0",
 		SkipNameValidation: true,
@@ -85,7 +101,7 @@ func (e *Env) StartManager(t testing.TB, st State, opts ...func(*manager.Options
 	for _, o := range opts {
 		o(&mo)
 	}
-	mgr, err := manager.New(e.Config, mo)
+	mgr, err := manager.New(e.managerConfig(t), mo)
 	if err != nil {
 		t.Fatalf("creating manager: %v", err)
 	}
@@ -110,6 +126,30 @@ func (e *Env) StartManager(t testing.TB, st State, opts ...func(*manager.Options
 		}
 	}
 	return m
+}
+
+// managerConfig is a client configuration for the manager as Kumo runs it:
+// as its own user with the roles generated from the controllers' RBAC
+// markers, so that a controller that lacks a permission fails here.
+func (e *Env) managerConfig(t testing.TB) *rest.Config {
+	t.Helper()
+	ctx := context.Background()
+	objs, err := rbac.Load(platform.ManagerUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The manager's leader-election Role lives there.
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kumo-system"}}
+	for _, obj := range append([]client.Object{ns}, objs...) {
+		if err := e.Client.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("installing the manager's RBAC: %v", err)
+		}
+	}
+	cfg, err := e.ConfigFor(platform.ManagerUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // Stop cancels the manager, waits for its reconciles to return and stops
