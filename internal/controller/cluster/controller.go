@@ -86,7 +86,7 @@ func (r *Reconciler) clustersInRegion(ctx context.Context, o client.Object) []re
 	}
 	var out []reconcile.Request
 	for _, c := range list.Items {
-		if c.Spec.Region == o.GetName() {
+		if c.EffectiveRegion() == o.GetName() {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
 		}
 	}
@@ -196,11 +196,15 @@ func (r *Reconciler) loadMachinesFrom(ctx context.Context, reader client.Reader,
 }
 
 func (r *Reconciler) reconcileRegion(ctx context.Context, s *scope) (ctrl.Result, error) {
+	// Where new nodes go: the spec's region until a migration moves it.
+	if s.cluster.Status.Region == "" {
+		s.cluster.Status.Region = s.cluster.Spec.Region
+	}
 	var region kumov1.Region
-	err := r.Client.Get(ctx, client.ObjectKey{Name: s.cluster.Spec.Region}, &region)
+	err := r.Client.Get(ctx, client.ObjectKey{Name: s.cluster.EffectiveRegion()}, &region)
 	if apierrors.IsNotFound(err) {
 		r.block(s, kumov1.RegionNotFoundReason,
-			fmt.Sprintf("region %q does not exist; list regions with `kubectl get regions`", s.cluster.Spec.Region))
+			fmt.Sprintf("region %q does not exist; list regions with `kubectl get regions`", s.cluster.EffectiveRegion()))
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{}, err

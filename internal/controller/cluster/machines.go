@@ -23,8 +23,15 @@ import (
 // Machine names are "<cluster>-<pool>-<index>" with the lowest free index,
 // so a reconcile that runs on a stale cache (or again after a crash)
 // recreates the same name and gets AlreadyExists instead of a duplicate VM.
+//
+// While a ClusterMigration runs (status.migratingTo), the migration
+// controller alone creates and deletes the cluster's Machines: it holds
+// both regions' nodes at once, which this loop would scale back in.
 func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Result, error) {
 	c := s.cluster
+	if c.Status.MigratingTo != "" {
+		return ctrl.Result{}, nil
+	}
 	byPool := map[string][]*kumov1.Machine{}
 	taken := map[string]bool{}
 	for i := range s.machines {
@@ -119,7 +126,7 @@ func (r *Reconciler) createMachine(ctx context.Context, c *kumov1.Cluster, pool 
 			Labels:     map[string]string{kumov1.ClusterNameLabel: c.Name, kumov1.PoolNameLabel: pool.Name},
 			Finalizers: []string{kumov1.MachineFinalizer},
 		},
-		Spec: kumov1.MachineSpec{ClusterName: c.Name, Pool: pool.Name, Region: c.Spec.Region, Flavor: pool.Flavor},
+		Spec: kumov1.MachineSpec{ClusterName: c.Name, Pool: pool.Name, Region: c.EffectiveRegion(), Flavor: pool.Flavor},
 	}
 	if err := controllerutil.SetControllerReference(c, m, r.Client.Scheme()); err != nil {
 		return false, err

@@ -106,7 +106,7 @@ func printClusterTable(f *cmdutil.Factory, items []kumov1.Cluster, withNamespace
 		if nodes == "" {
 			nodes = fmt.Sprintf("0/%d", cl.DesiredReplicas())
 		}
-		row := []string{cl.Name, cmdutil.OrNone(string(cl.Status.Phase)), cl.Spec.Version, cl.Spec.Region, nodes, cmdutil.Age(now, cl.CreationTimestamp)}
+		row := []string{cl.Name, cmdutil.OrNone(string(cl.Status.Phase)), cl.Spec.Version, cl.EffectiveRegion(), nodes, cmdutil.Age(now, cl.CreationTimestamp)}
 		if withNamespace {
 			row = append([]string{cl.Namespace}, row...)
 		}
