@@ -129,6 +129,10 @@ type ClusterMigrationStatus struct {
 	// StepStartedAt is when the current step (or the rollback) started.
 	// +optional
 	StepStartedAt *metav1.Time `json:"stepStartedAt,omitempty"`
+	// DrainStartedAt is when the current step began to drain old nodes;
+	// DrainBlocked turns true once that is longer ago than the drain timeout.
+	// +optional
+	DrainStartedAt *metav1.Time `json:"drainStartedAt,omitempty"`
 	// SoakStartedAt is when the last step completed.
 	// +optional
 	SoakStartedAt *metav1.Time `json:"soakStartedAt,omitempty"`

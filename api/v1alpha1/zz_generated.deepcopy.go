@@ -178,6 +178,10 @@ func (in *ClusterMigrationStatus) DeepCopyInto(out *ClusterMigrationStatus) {
 		in, out := &in.StepStartedAt, &out.StepStartedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.DrainStartedAt != nil {
+		in, out := &in.DrainStartedAt, &out.DrainStartedAt
+		*out = (*in).DeepCopy()
+	}
 	if in.SoakStartedAt != nil {
 		in, out := &in.SoakStartedAt, &out.SoakStartedAt
 		*out = (*in).DeepCopy()

@@ -28,6 +28,7 @@ import (
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	"github.com/kumo-dev/kumo/internal/controller/cluster"
 	"github.com/kumo-dev/kumo/internal/controller/machine"
+	"github.com/kumo-dev/kumo/internal/controller/migration"
 	"github.com/kumo-dev/kumo/internal/controller/quota"
 	"github.com/kumo-dev/kumo/internal/controller/region"
 	"github.com/kumo-dev/kumo/internal/controlplane"
@@ -70,6 +71,9 @@ type Options struct {
 	// that play a restarted Kumo); controller-runtime refuses duplicate
 	// controller names otherwise.
 	SkipNameValidation bool
+	// DrainTimeout is how long a migration's drain may take before it
+	// reports DrainBlocked (0: the controller's default, 5 minutes).
+	DrainTimeout time.Duration
 	// Log receives the manager's and the controllers' logs; the zero
 	// Logger is controller-runtime's global one (ctrl.SetLogger).
 	Log logr.Logger
@@ -157,6 +161,12 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err := (&machine.Reconciler{
 		Client: mgr.GetClient(), Provider: o.Provider, ProviderName: o.ProviderName, Nodes: backend,
 		Recorder: mgr.GetEventRecorder("kumo-machine"), MaxConcurrent: o.MachineWorkers,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	if err := (&migration.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Nodes: backend,
+		Recorder: mgr.GetEventRecorder("kumo-migration"), DrainTimeout: o.DrainTimeout,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}

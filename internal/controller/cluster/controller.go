@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -64,7 +65,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		n = 8
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&kumov1.Cluster{}, builder.WithPredicates(status.NotStatusOnly())).
+		// A migration's writes to the status (migratingTo, region) hand the
+		// Machines back and forth: those wake it too.
+		For(&kumov1.Cluster{}, builder.WithPredicates(predicate.Or(status.NotStatusOnly(), migrationChanged))).
 		// Teams (namespaces) take turns in the queue, so one team's burst
 		// of creates does not hold another team's cluster behind it.
 		WithOptions(controller.Options{MaxConcurrentReconciles: n, NewQueue: fairqueue.NewQueue}).
@@ -77,6 +80,14 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("cluster").
 		Complete(r)
 }
+
+// migrationChanged passes the updates in which a ClusterMigration handed
+// the cluster's Machines over or back, or moved the cluster.
+var migrationChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	o, okOld := e.ObjectOld.(*kumov1.Cluster)
+	n, okNew := e.ObjectNew.(*kumov1.Cluster)
+	return okOld && okNew && (o.Status.MigratingTo != n.Status.MigratingTo || o.Status.Region != n.Status.Region)
+}}
 
 // clustersInRegion wakes the clusters of a region that (re)appears.
 func (r *Reconciler) clustersInRegion(ctx context.Context, o client.Object) []reconcile.Request {
