@@ -91,11 +91,12 @@ const WebhookConfigurationName = "kumo"
 // are: under baseURL ("https://127.0.0.1:23812"), serving a certificate
 // that caBundle (PEM) signed.
 func WebhookConfiguration(baseURL string, caBundle []byte) *admissionregistrationv1.ValidatingWebhookConfiguration {
-	url := baseURL + quota.WebhookPath
+	quotaURL, regionURL := baseURL+quota.WebhookPath, baseURL+region.WebhookPath
 	return &admissionregistrationv1.ValidatingWebhookConfiguration{
 		ObjectMeta: metav1.ObjectMeta{Name: WebhookConfigurationName},
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{
-			quota.Webhook(admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caBundle}),
+			quota.Webhook(admissionregistrationv1.WebhookClientConfig{URL: &quotaURL, CABundle: caBundle}),
+			region.Webhook(admissionregistrationv1.WebhookClientConfig{URL: &regionURL, CABundle: caBundle}),
 		},
 	}
 }
@@ -177,6 +178,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		mgr.GetWebhookServer().Register(quota.WebhookPath, &admission.Webhook{Handler: &quota.Validator{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Decoder: admission.NewDecoder(mgr.GetScheme()),
 		}})
+		mgr.GetWebhookServer().Register(region.WebhookPath, &admission.Webhook{Handler: &region.Guard{Reader: mgr.GetAPIReader()}})
 		if err := mgr.AddReadyzCheck("webhook", hooks.StartedChecker()); err != nil {
 			return nil, err
 		}
