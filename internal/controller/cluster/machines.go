@@ -69,6 +69,11 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Resu
 			if err != nil {
 				return ctrl.Result{}, err
 			}
+			// The cache may show a migration's new Machines before the
+			// Cluster's status.migratingTo: they are not surplus.
+			if migrating, err := r.migrating(ctx, c); err != nil || migrating {
+				return ctrl.Result{}, err
+			}
 			if n = int(pool.Replicas) - len(fresh); n >= 0 {
 				continue
 			}
@@ -95,6 +100,16 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Resu
 		r.event(c, corev1.EventTypeNormal, "PoolRemoved", "Pool %s removed: deleting %d nodes", pool, len(ms))
 	}
 	return ctrl.Result{}, nil
+}
+
+// migrating reads from the API server whether a migration holds the
+// cluster's Machines.
+func (r *Reconciler) migrating(ctx context.Context, c *kumov1.Cluster) (bool, error) {
+	var fresh kumov1.Cluster
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(c), &fresh); err != nil {
+		return false, fmt.Errorf("reading cluster: %w", err)
+	}
+	return fresh.Status.MigratingTo != "", nil
 }
 
 // freshPool lists a pool's live Machines from the API server, not the cache.

@@ -125,8 +125,11 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		}
 	}()
 
+	// The Cluster is read from the API server: whether completion began
+	// (status.region moved) decides whether a rollback may still run, and
+	// a stale cache must not say it did not.
 	s := &scope{mig: mig, cluster: &kumov1.Cluster{}}
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: mig.Namespace, Name: mig.Spec.ClusterName}, s.cluster)
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: mig.Namespace, Name: mig.Spec.ClusterName}, s.cluster)
 	if client.IgnoreNotFound(err) != nil {
 		return ctrl.Result{}, err
 	}

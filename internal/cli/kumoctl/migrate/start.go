@@ -71,7 +71,7 @@ migration fails, rolls back or a drain is blocked, with the reason.`,
 	fl := cmd.Flags()
 	fl.StringVar(&o.To, "to", "", "the region to move to (see: kumoctl regions)")
 	fl.Int32SliceVar(&o.Steps, "steps", []int32{25, 50, 100}, "percentages of every pool moved after each step, ending at 100")
-	fl.StringVar(&o.Approval, "approval", "automatic", "automatic: each step starts when the last is done; manual: each waits for `kumoctl migrate next`")
+	fl.StringVar(&o.Approval, "approval", "automatic", "automatic: each step starts when the last is done; manual: each waits for \"kumoctl migrate next\"")
 	fl.DurationVar(&o.Soak, "soak", 5*time.Minute, "how long the old nodes stay after the last step, for a rollback (0s: none)")
 	cmdutil.AddWaitFlags(cmd, &o.WaitOptions, time.Hour)
 	cmdutil.AddOutputFlag(cmd, &o.Output, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML)
