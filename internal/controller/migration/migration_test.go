@@ -2,6 +2,7 @@ package migration_test
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"testing"
 	"time"
@@ -56,7 +57,11 @@ func TestMigration(t *testing.T) {
 // testRefused: a migration that cannot work is refused before anything is
 // created, saying why and what to do.
 func testRefused(t *testing.T, env *ctrltest.Env, cluster *kumov1.Cluster) {
-	env.CreateRegion(t, "tiny-1", kumov1.HypervisorFleet{Count: 1, Cores: 1, MemoryGiB: 8}, 1)
+	tiny := env.CreateRegion(t, "tiny-1", kumov1.HypervisorFleet{Count: 1, Cores: 1, MemoryGiB: 8}, 1)
+	ctrltest.NewWithT(t).Eventually(func(g Gomega) {
+		env.Get(g, tiny)
+		g.Expect(tiny.Status.Flavors).NotTo(BeEmpty(), "the capacity check reads the region's flavors")
+	}).Should(Succeed())
 	broken := ctrltest.NewCluster(cluster.Namespace, "broken", "nowhere-1", 1)
 	NewWithT(t).Expect(env.Client.Create(context.Background(), broken)).To(Succeed())
 	ghost := ctrltest.NewCluster(cluster.Namespace, "ghost", "tokyo-1", 1)
@@ -206,14 +211,24 @@ func testComplete(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluste
 		m.Spec.Steps = []int32{50, 100}
 		m.Spec.Soak = &metav1.Duration{Duration: time.Hour}
 	})
+	// Sampled throughout: the invariants a tenant relies on.
+	violations := sample(t, func() []string {
+		var out []string
+		sg := NewGomega(func(msg string, _ ...int) { out = append(out, msg) })
+		if n := len(schedulable(sg, tenant)); n < 4 {
+			out = append(out, fmt.Sprintf("%d schedulable Ready nodes", n))
+		}
+		if n := len(ctrltest.RunningPods(sg, tenant, ctrltest.WebDeployment(8))); n < 7 {
+			out = append(out, fmt.Sprintf("%d running pods under a budget of 1 unavailable", n))
+		}
+		return out
+	})
 	g.Expect(env.Client.Create(ctx, m)).To(Succeed())
 	g.Eventually(func(g Gomega) {
-		// Sampled throughout: the invariants a tenant relies on.
-		g.Expect(len(schedulable(g, tenant))).To(BeNumerically(">=", 4))
-		g.Expect(len(ctrltest.RunningPods(g, tenant, ctrltest.WebDeployment(8)))).To(BeNumerically(">=", 7))
 		env.Get(g, m)
 		g.Expect(m.Status.Phase).To(Equal(kumov1.MigrationSoaking))
 	}).Should(Succeed())
+	g.Expect(violations()).To(BeEmpty())
 	g.Expect(m.Status.Step).To(BeEquivalentTo(2))
 	g.Expect(m.Status.NodesInTarget).To(BeEquivalentTo(4))
 	env.Get(g, cluster)

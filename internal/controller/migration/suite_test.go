@@ -9,6 +9,7 @@ package migration_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,4 +116,41 @@ func schedulable(g Gomega, cs kubernetes.Interface) []string {
 		}
 	}
 	return out
+}
+
+// sample runs check every 200 ms from now until the function it returns
+// is called, which returns every violation check reported, timestamped.
+func sample(t *testing.T, check func() []string) func() []string {
+	t.Helper()
+	var mu sync.Mutex
+	var found []string
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			for _, v := range check() {
+				mu.Lock()
+				found = append(found, time.Now().Format("15:04:05.000")+" "+v)
+				mu.Unlock()
+			}
+		}
+	})
+	stopped := false
+	stop := func() []string {
+		if !stopped {
+			close(done)
+			wg.Wait()
+			stopped = true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return found
+	}
+	t.Cleanup(func() { stop() })
+	return stop
 }
