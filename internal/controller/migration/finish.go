@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,6 +64,8 @@ func (r *Reconciler) rollback(ctx context.Context, s *scope) (ctrl.Result, error
 	if st.Phase != kumov1.MigrationRollingBack {
 		now := metav1.NewTime(r.now())
 		st.StepStartedAt, st.DrainStartedAt = &now, nil
+		// A blocked drain of the step no longer matters: its nodes go back in service.
+		meta.RemoveStatusCondition(&st.Conditions, kumov1.DrainBlockedCondition)
 	}
 	back := 0
 	for _, m := range s.source {

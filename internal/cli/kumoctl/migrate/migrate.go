@@ -129,7 +129,7 @@ func waitMigration(ctx context.Context, f *cmdutil.Factory, name string, timeout
 		case m.Status.Phase.Finished():
 			return cmdutil.Failed, detail, nil
 		}
-		if b := meta.FindStatusCondition(m.Status.Conditions, kumov1.DrainBlockedCondition); b != nil && b.Status == metav1.ConditionTrue {
+		if b := meta.FindStatusCondition(m.Status.Conditions, kumov1.DrainBlockedCondition); b != nil && b.Status == metav1.ConditionTrue && m.Status.Phase == kumov1.MigrationMigrating {
 			return cmdutil.Failed, "drain blocked: " + b.Message, nil
 		}
 		return cmdutil.Pending, detail, nil
