@@ -273,6 +273,7 @@ func testComplete(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluste
 // migration completes with one VM per Machine and no VM left over.
 func testRestarts(t *testing.T, env *ctrltest.Env, st ctrltest.State, mgr *ctrltest.Manager, cluster *kumov1.Cluster) *ctrltest.Manager {
 	g := ctrltest.NewWithT(t)
+	waitReady(g, env, cluster)
 	m := newMigration(cluster, "tokyo-1", func(m *kumov1.ClusterMigration) {
 		m.Spec.Steps = []int32{20, 60, 100}
 		m.Spec.Soak = &metav1.Duration{}
@@ -323,10 +324,7 @@ func testRestarts(t *testing.T, env *ctrltest.Env, st ctrltest.State, mgr *ctrlt
 func testClusterDeleted(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *kumov1.Cluster) {
 	g := ctrltest.NewWithT(t)
 	ctx := context.Background()
-	g.Eventually(func(g Gomega) {
-		env.Get(g, cluster)
-		g.Expect(cluster.Status.Phase).To(Equal(kumov1.ClusterReady))
-	}).Should(Succeed())
+	waitReady(g, env, cluster)
 	m := newMigration(cluster, "osaka-1", func(m *kumov1.ClusterMigration) {
 		m.Spec.Steps = []int32{100}
 		m.Spec.Soak = &metav1.Duration{Duration: time.Hour}
@@ -342,6 +340,15 @@ func testClusterDeleted(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, 
 		g.Expect(m.Status.Phase).To(Equal(kumov1.MigrationFailed))
 		g.Expect(m.Status.Conditions).To(ctrltest.HaveCondition(kumov1.ProgressingCondition, metav1.ConditionFalse, kumov1.ClusterDeletingReason))
 		g.Expect(m.Finalizers).To(BeEmpty())
+	}).Should(Succeed())
+}
+
+// waitReady waits until the cluster is Ready: a migration of a cluster
+// that is not is refused.
+func waitReady(g Gomega, env *ctrltest.Env, cluster *kumov1.Cluster) {
+	g.Eventually(func(g Gomega) {
+		env.Get(g, cluster)
+		g.Expect(cluster.Status.Phase).To(Equal(kumov1.ClusterReady))
 	}).Should(Succeed())
 }
 

@@ -27,8 +27,12 @@ func TestRegionDeleteGuard(t *testing.T) {
 	c := ctrltest.NewCluster(ns, "demo", used.Name, 2)
 	c.Spec.Paused = true
 	g.Expect(env.Client.Create(ctx, c)).To(Succeed())
-	c.Status.MigratingTo = target.Name
-	g.Expect(env.Client.Status().Update(ctx, c)).To(Succeed())
+	// The cluster controller adds its finalizer meanwhile: retry on conflicts.
+	g.Eventually(func(g Gomega) {
+		env.Get(g, c)
+		c.Status.MigratingTo = target.Name
+		g.Expect(env.Client.Status().Update(ctx, c)).To(Succeed())
+	}).Should(Succeed())
 
 	// The webhook answers once the manager serves it.
 	g.Eventually(func() error { return env.Client.Delete(ctx, empty) }).Should(Succeed())
