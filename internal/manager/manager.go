@@ -61,7 +61,9 @@ type Options struct {
 	ClusterWorkers, MachineWorkers int
 	// MetricsAddr and HealthAddr: "0" disables.
 	MetricsAddr, HealthAddr string
-	LeaderElection          bool
+	// PprofAddr serves Go's /debug/pprof; "" and "0" disable.
+	PprofAddr      string
+	LeaderElection bool
 	// LeaderElectionNamespace holds the leader lease.
 	LeaderElectionNamespace string
 	// RegionResyncPeriod is how often regions re-read capacity for what
@@ -130,6 +132,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Logger:                  quietStop(o.Log),
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.HealthAddr,
+		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "kumo-manager",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,

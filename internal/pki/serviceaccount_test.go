@@ -1,7 +1,8 @@
 package pki_test
 
 import (
-	"crypto/rsa"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/x509"
 	"encoding/pem"
 	"testing"
@@ -20,11 +21,10 @@ func TestNewServiceAccountKey(t *testing.T) {
 	block, rest := pem.Decode(privPEM)
 	g.Expect(block).NotTo(BeNil())
 	g.Expect(rest).To(BeEmpty())
-	g.Expect(block.Type).To(Equal("RSA PRIVATE KEY"))
-	priv, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+	g.Expect(block.Type).To(Equal("EC PRIVATE KEY"))
+	priv, err := x509.ParseECPrivateKey(block.Bytes)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(priv.N.BitLen()).To(Equal(2048))
-	g.Expect(priv.Validate()).To(Succeed())
+	g.Expect(priv.Curve).To(Equal(elliptic.P256()))
 
 	block, rest = pem.Decode(pubPEM)
 	g.Expect(block).NotTo(BeNil())
@@ -32,6 +32,6 @@ func TestNewServiceAccountKey(t *testing.T) {
 	g.Expect(block.Type).To(Equal("PUBLIC KEY"))
 	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(pub).To(BeAssignableToTypeOf(&rsa.PublicKey{}))
+	g.Expect(pub).To(BeAssignableToTypeOf(&ecdsa.PublicKey{}))
 	g.Expect(priv.PublicKey.Equal(pub)).To(BeTrue())
 }

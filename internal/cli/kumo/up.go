@@ -90,6 +90,7 @@ run side by side, each with its own data directory.`,
 	f.IntVar(&o.EtcdPeerPort, "etcd-peer-port", 0, "management etcd peer port (default: 23800 or a free port, kept across restarts)")
 	f.StringVar(&o.MetricsAddr, "metrics-bind-address", "", `manager metrics address (default: 127.0.0.1:23810 or a free port, kept across restarts; "0" disables)`)
 	f.StringVar(&o.HealthAddr, "health-probe-bind-address", "", `manager /healthz and /readyz address (default: 127.0.0.1:23811 or a free port, kept across restarts; "0" disables)`)
+	f.StringVar(&o.PprofAddr, "pprof-bind-address", "", `serve the manager's Go profiles (/debug/pprof) on this address, e.g. 127.0.0.1:6060 (default: off)`)
 	f.IntVar(&o.WebhookPort, "webhook-port", 0, "port of the manager's admission webhook, which checks team quotas (default: 23812 or a free port, kept across restarts)")
 	f.StringVar(&o.HostMemoryReserve, "host-memory-reserve", "", `host memory tenant control planes leave available, a size ("2Gi") or a share of the host's ("10%"); a cluster that would go past it stays Pending (default: 10%, kept across restarts)`)
 	f.DurationVar(&o.VMBootDelay, "vm-boot-delay", 300*time.Millisecond, "how long a simulated VM takes to boot")

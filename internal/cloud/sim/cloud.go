@@ -21,7 +21,7 @@ import (
 type Options struct {
 	// StatePath is the JSON file the cloud is loaded from and saved to
 	// before each change returns; empty keeps the cloud in memory only. Once
-	// the file passes 1 MiB (about 1,500 servers), changes are appended to a
+	// the file passes 64 KiB (about 100 servers), changes are appended to a
 	// journal beside it (StatePath + ".journal") that the next rewrite folds
 	// in: a copy of a large cloud must take both files.
 	StatePath string

@@ -14,7 +14,7 @@ import (
 func (c *Cloud) WriteState(path string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	data, err := json.MarshalIndent(c.st, "", "  ")
+	data, err := json.Marshal(c.st)
 	if err != nil {
 		return err
 	}

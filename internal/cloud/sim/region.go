@@ -85,6 +85,11 @@ func (c *Cloud) EnsureRegion(name string, cfg RegionConfig) error {
 		r.Hypervisors[i].MemoryMiB = int64(cfg.MemoryGiB) * 1024
 	}
 	r.CPUOvercommitRatio = cfg.CPUOvercommitRatio
+	// The region controller ensures its region on every reconcile; saving
+	// an unchanged region would rewrite the whole state file each time.
+	if ok && r.CPUOvercommitRatio == old.CPUOvercommitRatio && slices.Equal(r.Hypervisors, old.Hypervisors) {
+		return nil
+	}
 
 	if err := c.save(nil); err != nil {
 		if ok {

@@ -42,9 +42,10 @@ type Reconciler struct {
 	// Nodes forgets a deleted cluster's Nodes.
 	Nodes    nodes.Backend
 	Recorder events.EventRecorder
-	// MaxConcurrent bounds parallel reconciles. Slow steps (a control
-	// plane booting) never hold a worker, so a few keep one team's burst
-	// from delaying another team's cluster.
+	// MaxConcurrent bounds parallel reconciles (default 16). Slow steps (a
+	// control plane booting) never hold a worker, so a few keep one team's
+	// burst from delaying another team's cluster; a reconcile mostly waits
+	// on the API server, so a fleet of new clusters needs more.
 	MaxConcurrent int
 	// Versions resolves "1.36" to an exact version the runtime can run, or
 	// errors with the offered versions.
@@ -62,7 +63,7 @@ type Reconciler struct {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	n := r.MaxConcurrent
 	if n == 0 {
-		n = 8
+		n = 16
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		// A migration's writes to the status (migratingTo, region) hand the

@@ -2,10 +2,12 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -47,18 +49,20 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Resu
 		have := byPool[pool.Name]
 		switch n := int(pool.Replicas) - len(have); {
 		case n > 0:
-			for idx := 0; n > 0; idx++ {
-				name := fmt.Sprintf("%s-%s-%d", c.Name, pool.Name, idx)
-				if taken[name] {
-					continue
+			for idx := 0; n > 0; {
+				// The n lowest free names; a name another cluster holds
+				// is skipped and the next round asks for one more.
+				var batch []string
+				for ; len(batch) < n; idx++ {
+					if name := fmt.Sprintf("%s-%s-%d", c.Name, pool.Name, idx); !taken[name] {
+						batch = append(batch, name)
+						taken[name] = true
+					}
 				}
-				ours, err := r.createMachine(ctx, c, pool, name)
+				ours, err := slowStart(len(batch), func(i int) (bool, error) { return r.createMachine(ctx, c, pool, batch[i]) })
+				n -= ours
 				if err != nil {
 					return ctrl.Result{}, err
-				}
-				taken[name] = true
-				if ours {
-					n--
 				}
 			}
 			r.event(c, corev1.EventTypeNormal, "ScalingUp", "Pool %s: %d -> %d nodes", pool.Name, len(have), pool.Replicas)
@@ -110,6 +114,39 @@ func (r *Reconciler) migrating(ctx context.Context, c *kumov1.Cluster) (bool, er
 		return false, fmt.Errorf("reading cluster: %w", err)
 	}
 	return fresh.Status.MigratingTo != "", nil
+}
+
+// maxCreateBatch bounds the creates slowStart sends at once.
+const maxCreateBatch = 16
+
+// slowStart calls create for 0..n-1 in batches that run at once and double
+// in size (1, 2, 4, ... up to maxCreateBatch), as the ReplicaSet
+// controller does: a pool of forty is created in a few round trips instead
+// of forty, and a create that fails (a quota, a webhook) fails after one
+// call, not forty. It stops after the first batch with an error and
+// returns how many creates reported true.
+func slowStart(n int, create func(i int) (bool, error)) (int, error) {
+	ours := 0
+	for done, size := 0, 1; done < n; size = min(2*size, maxCreateBatch) {
+		size = min(size, n-done)
+		results := make([]bool, size)
+		errs := make([]error, size)
+		var wg sync.WaitGroup
+		for i := range size {
+			wg.Go(func() { results[i], errs[i] = create(done + i) })
+		}
+		wg.Wait()
+		done += size
+		for _, ok := range results {
+			if ok {
+				ours++
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return ours, err
+		}
+	}
+	return ours, nil
 }
 
 // freshPool lists a pool's live Machines from the API server, not the cache.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,7 +21,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
@@ -71,7 +74,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		n = 32
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&kumov1.Machine{}, builder.WithPredicates(status.NotStatusOnly())).
+		For(&kumov1.Machine{}, builder.WithPredicates(status.NotStatusOnly(), notProviderIDRecorded())).
 		WatchesRawSource(source.Channel(r.Nodes.Changes(), &handler.EnqueueRequestForObject{})).
 		// Teams take turns: one team's thousand new nodes do not hold
 		// back another team's three.
@@ -81,6 +84,25 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 func machineStatus(m *kumov1.Machine) any { return m.Status }
+
+// notProviderIDRecorded drops the update that records a Machine's VM
+// (spec.providerID set, nothing else changed): this controller wrote it,
+// in a reconcile that asked to look again half a second later.
+func notProviderIDRecorded() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, ok1 := e.ObjectOld.(*kumov1.Machine)
+		n, ok2 := e.ObjectNew.(*kumov1.Machine)
+		if !ok1 || !ok2 || o.Spec.ProviderID != "" || n.Spec.ProviderID == "" {
+			return true
+		}
+		spec := n.Spec
+		spec.ProviderID = ""
+		return !equality.Semantic.DeepEqual(o.Spec, spec) ||
+			!equality.Semantic.DeepEqual(o.Labels, n.Labels) ||
+			!equality.Semantic.DeepEqual(o.Finalizers, n.Finalizers) ||
+			!o.DeletionTimestamp.Equal(n.DeletionTimestamp)
+	}}
+}
 
 // Reconcile drives one Machine.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -134,6 +156,11 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	before := m.DeepCopy()
 	defer func() {
 		if !m.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(m, Finalizer) {
+			return
+		}
+		// The reconcile that recorded the VM leaves status to the next
+		// (see reconcileVM).
+		if before.Spec.ProviderID == "" && m.Spec.ProviderID != "" {
 			return
 		}
 		summarize(m)
@@ -208,6 +235,11 @@ func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster
 		if err := r.Client.Patch(ctx, m, patch); err != nil {
 			return nil, ctrl.Result{}, fmt.Errorf("recording providerID: %w", err)
 		}
+		// A VM just created is booting: the next look, half a second on,
+		// writes the Machine's status (the VMCreated event tells meanwhile).
+		// Writing Provisioning now as well would be a sixth of the
+		// management API server's writes while a fleet is created.
+		return nil, ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
 	}
 	if srv == nil {
 		var err error

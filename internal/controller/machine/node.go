@@ -31,8 +31,11 @@ func (r *Reconciler) reconcileNode(ctx context.Context, m *kumov1.Machine, clust
 		setCondition(m, kumov1.NodeReadyCondition, false, kumov1.WaitingForControlPlaneReason, err.Error())
 		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 	}
-	if node.Registered {
-		r.event(m, corev1.EventTypeNormal, "NodeRegistered", "Registered node %s in cluster %s", node.Name, cluster.Name)
+	// A first registration is no news (NodeReady says it; an event per
+	// Machine would be 56,000 more writes in a fleet's creation); a Node
+	// registered again because it was gone is.
+	if node.Registered && m.Status.NodeName != "" {
+		r.event(m, corev1.EventTypeNormal, "NodeRegistered", "Registered node %s in cluster %s again: it was gone", node.Name, cluster.Name)
 	}
 	m.Status.NodeName = node.Name
 	if node.Ready {
