@@ -44,7 +44,8 @@ func TestMigration(t *testing.T) {
 		{"refused", func(t *testing.T) { testRefused(t, env, cluster) }},
 		{"manual, blocked, rolled back", func(t *testing.T) { testRollback(t, env, mgr, cluster, original) }},
 		{"complete", func(t *testing.T) { testComplete(t, env, mgr, cluster) }},
-		{"restarts", func(t *testing.T) { mgr = testRestarts(t, env, st, mgr, cluster) }},
+		// The managers it starts outlive the subtest: they are bound to t.
+		{"restarts", func(sub *testing.T) { mgr = testRestarts(sub, t, env, st, mgr, cluster) }},
 		{"cluster deleted", func(t *testing.T) { testClusterDeleted(t, env, mgr, cluster) }},
 	}
 	for _, s := range steps {
@@ -271,7 +272,8 @@ func testComplete(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluste
 // testRestarts: the manager stops (as in a crash: its control planes die
 // with it) three times during a migration back to tokyo-1, and the
 // migration completes with one VM per Machine and no VM left over.
-func testRestarts(t *testing.T, env *ctrltest.Env, st ctrltest.State, mgr *ctrltest.Manager, cluster *kumov1.Cluster) *ctrltest.Manager {
+// The new managers are stopped when parent ends.
+func testRestarts(t, parent *testing.T, env *ctrltest.Env, st ctrltest.State, mgr *ctrltest.Manager, cluster *kumov1.Cluster) *ctrltest.Manager {
 	g := ctrltest.NewWithT(t)
 	waitReady(g, env, cluster)
 	m := newMigration(cluster, "tokyo-1", func(m *kumov1.ClusterMigration) {
@@ -295,7 +297,7 @@ func testRestarts(t *testing.T, env *ctrltest.Env, st ctrltest.State, mgr *ctrlt
 	for _, stop := range stops {
 		g.Eventually(stop).WithPolling(50 * time.Millisecond).Should(Succeed())
 		mgr.Stop(t)
-		mgr = env.StartManager(t, st, withDrainTimeout)
+		mgr = env.StartManager(parent, st, withDrainTimeout)
 	}
 	g.Eventually(func(g Gomega) {
 		env.Get(g, m)
@@ -330,7 +332,10 @@ func testClusterDeleted(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, 
 		m.Spec.Soak = &metav1.Duration{Duration: time.Hour}
 	})
 	g.Expect(env.Client.Create(ctx, m)).To(Succeed())
-	g.Eventually(func(g Gomega) { g.Expect(byRegion(g, env, cluster)["osaka-1"]).NotTo(BeEmpty()) }).Should(Succeed())
+	g.Eventually(func(g Gomega) {
+		env.Get(g, m)
+		g.Expect(byRegion(g, env, cluster)["osaka-1"]).NotTo(BeEmpty(), "migration status: %+v", m.Status)
+	}).Should(Succeed())
 	g.Expect(env.Client.Delete(ctx, cluster)).To(Succeed())
 	g.Eventually(func(g Gomega) { g.Expect(env.Machines(g, cluster)).To(BeEmpty()) }).Should(Succeed())
 	g.Expect(ctrltest.Servers(g, mgr.Sim, "osaka-1", cluster)).To(BeEmpty())
