@@ -75,11 +75,11 @@ func TestMigration(t *testing.T) {
 	})
 
 	t.Run("back to tokyo-1, killed ten times", func(t *testing.T) {
-		alice.ok("migrate", "start", "mig", "--to", "tokyo-1", "--steps", "20,40,60,80,100", "--soak", "0s")
+		// Ten steps of one node each: long enough for ten kills.
+		alice.ok("migrate", "start", "mig", "--to", "tokyo-1", "--steps", "10,20,30,40,50,60,70,80,90,100", "--soak", "0s")
 		for i := range 10 {
 			if p.jsonpath("clustermigration/mig", ".status.phase", "-n", "team-a") == "Completed" {
-				t.Logf("completed after %d kills", i)
-				break
+				t.Fatalf("the migration completed after %d kills; the fault test needs ten in one migration", i)
 			}
 			time.Sleep(time.Duration(500+rand.IntN(4000)) * time.Millisecond)
 			t.Logf("kill %d at %s", i+1, p.jsonpath("clustermigration/mig", ".status.phase", "-n", "team-a"))

@@ -3,6 +3,7 @@ package migration
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,13 +24,24 @@ var stepDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 // so that it is right after a restart with nothing to rebuild.
 var phaseDesc = prometheus.NewDesc("kumo_cluster_migrations", "ClusterMigrations by phase.", []string{"phase"}, nil)
 
-type phaseCollector struct{ reader client.Reader }
+// phaseCollector reads through the newest manager's cache: a process that
+// builds a second manager (tests, a restart) must not count from a stopped
+// one's.
+type phaseCollector struct {
+	reader *atomic.Pointer[client.Reader]
+}
+
+var phaseReader atomic.Pointer[client.Reader]
 
 func (c phaseCollector) Describe(ch chan<- *prometheus.Desc) { ch <- phaseDesc }
 
 func (c phaseCollector) Collect(ch chan<- prometheus.Metric) {
 	var list kumov1.ClusterMigrationList
-	if err := c.reader.List(context.Background(), &list); err != nil {
+	r := c.reader.Load()
+	if r == nil {
+		return
+	}
+	if err := (*r).List(context.Background(), &list); err != nil {
 		return
 	}
 	counts := map[kumov1.MigrationPhase]int{}
@@ -51,9 +63,11 @@ func (c phaseCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // registerMetrics adds the migration metrics to the manager's registry once
-// per process (tests build several managers).
+// per process (tests build several managers) and counts phases through
+// reader from now on.
 func registerMetrics(reader client.Reader) {
-	for _, c := range []prometheus.Collector{stepDuration, phaseCollector{reader: reader}} {
+	phaseReader.Store(&reader)
+	for _, c := range []prometheus.Collector{stepDuration, phaseCollector{reader: &phaseReader}} {
 		var dup prometheus.AlreadyRegisteredError
 		if err := metrics.Registry.Register(c); err != nil && !errors.As(err, &dup) {
 			panic(err)

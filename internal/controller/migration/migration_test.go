@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/controller/internal/ctrltest"
@@ -259,6 +260,8 @@ func testComplete(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluste
 	}
 	g.Expect(reasons).To(ContainElements("MigrationStarted", "MigrationCreatingNodes", "MigrationCordoned", "MigrationDrained",
 		"MigrationStepCompleted", "MigrationSoaking", "MigrationDeletingNodes", "MigrationCompleted"))
+	g.Expect(metric(g, "kumo_cluster_migrations", "phase", "Completed")).To(BeNumerically(">=", 1))
+	g.Expect(metric(g, "kumo_migration_step_duration_seconds", "kind", "step")).To(BeNumerically(">=", 2), "two steps timed")
 
 	// New nodes go where the cluster now is.
 	patch := client.MergeFrom(cluster.DeepCopy())
@@ -365,4 +368,27 @@ func serverID(providerID string) string {
 		}
 	}
 	return providerID
+}
+
+// metric reads a gauge's value, or a histogram's sample count, from the
+// manager's registry: the series whose label is value.
+func metric(g Gomega, name, label, value string) float64 {
+	families, err := metrics.Registry.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					if h := m.GetHistogram(); h != nil {
+						return float64(h.GetSampleCount())
+					}
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
