@@ -37,14 +37,16 @@ func TestMigration(t *testing.T) {
 	}
 	p.eventually(3*time.Minute, "30 available pods", func() (bool, string) { return available(kc) == 30, "" })
 
-	t.Run("refused", func(t *testing.T) {
+	t.Log("step: refused")
+	{
 		alice.fails(2, "region nowhere-1 does not exist", "migrate", "start", "mig", "--to", "nowhere-1")
 		alice.fails(2, "runs in tokyo-1 already", "migrate", "start", "mig", "--to", "tokyo-1")
 		alice.fails(2, "--steps must end at 100", "migrate", "start", "mig", "--to", "osaka-1", "--steps", "50")
 		alice.fails(3, "has no migration", "migrate", "status", "mig2")
-	})
+	}
 
-	t.Run("rollback at 50%", func(t *testing.T) {
+	t.Log("step: rollback at 50%")
+	{
 		alice.ok("migrate", "start", "mig", "--to", "osaka-1", "--steps", "50,100", "--approval", "manual", "--soak", "1h", "--wait")
 		status := alice.ok("migrate", "status", "mig")
 		if !strings.Contains(status, "Phase:       WaitingForApproval") || !strings.Contains(status, "5 in osaka-1") {
@@ -59,9 +61,10 @@ func TestMigration(t *testing.T) {
 			t.Errorf("osaka-1 has %d VMs after the rollback", n)
 		}
 		p.eventually(2*time.Minute, "30 available pods", func() (bool, string) { return available(kc) == 30, "" })
-	})
+	}
 
-	t.Run("to osaka-1, sampled", func(t *testing.T) {
+	t.Log("step: to osaka-1, sampled")
+	{
 		stop := sample(t, kc, 10, 27)
 		alice.ok("migrate", "start", "mig", "--to", "osaka-1", "--steps", "25,50,100", "--soak", "0s", "--wait")
 		stop()
@@ -71,10 +74,11 @@ func TestMigration(t *testing.T) {
 		if n := countServers(p, "tokyo-1"); n != 0 {
 			t.Errorf("tokyo-1 has %d VMs after the migration", n)
 		}
-		assertOneVMPerMachine(p, 10)
-	})
+		assertOneVMPerMachine(p, 10, "-n", "team-a")
+	}
 
-	t.Run("back to tokyo-1, killed ten times", func(t *testing.T) {
+	t.Log("step: back to tokyo-1, killed ten times")
+	{
 		// Ten steps of one node each: long enough for ten kills.
 		alice.ok("migrate", "start", "mig", "--to", "tokyo-1", "--steps", "10,20,30,40,50,60,70,80,90,100", "--soak", "0s")
 		for i := range 10 {
@@ -90,12 +94,12 @@ func TestMigration(t *testing.T) {
 			out := p.jsonpath("clustermigration/mig", ".status.phase", "-n", "team-a")
 			return out == "Completed", out
 		})
-		assertOneVMPerMachine(p, 10)
+		assertOneVMPerMachine(p, 10, "-n", "team-a")
 		if n := countServers(p, "osaka-1"); n != 0 {
 			t.Errorf("osaka-1 has %d VMs after the migration back", n)
 		}
 		p.eventually(3*time.Minute, "30 available pods", func() (bool, string) { return available(kc) == 30, "" })
-	})
+	}
 }
 
 // sample checks every second, until the returned stop, that the cluster
