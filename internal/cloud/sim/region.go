@@ -99,6 +99,7 @@ func (c *Cloud) EnsureRegion(name string, cfg RegionConfig) error {
 		}
 		return fmt.Errorf("ensuring region %q: %w", name, err)
 	}
+	c.cpu.setHypervisors(r)
 	return nil
 }
 
