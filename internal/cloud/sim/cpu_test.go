@@ -94,9 +94,9 @@ func TestCPUShares(t *testing.T) {
 				g.Expect(v.Steal).To(BeNumerically("~", want.steal, 1e-9), "steal of s%d", i)
 				// Counters: 30 s of it, and every vCPU second is in one mode.
 				g.Expect(v.StealSeconds).To(BeNumerically("~", 30*want.steal, 1e-6))
-				g.Expect(v.User+v.System).To(BeNumerically("~", 30*(want.demand-want.steal), 1e-6))
+				g.Expect(v.User + v.System).To(BeNumerically("~", 30*(want.demand-want.steal), 1e-6))
 				g.Expect(v.System).To(BeNumerically("~", 0.2*(v.User+v.System), 1e-6))
-				g.Expect(v.User+v.System+v.Idle+v.StealSeconds).To(BeNumerically("~", 30*2, 1e-6))
+				g.Expect(v.User + v.System + v.Idle + v.StealSeconds).To(BeNumerically("~", 30*2, 1e-6))
 			}
 			hvs := c.HypervisorCPUs("r")
 			g.Expect(hvs).To(HaveLen(1))
@@ -204,7 +204,7 @@ func TestNodeMetrics(t *testing.T) {
 	clk.Step(10 * time.Second)
 
 	var b strings.Builder
-	g.Expect((&sim.NodeMetrics{Cloud: c}).WriteTo(&b)).To(Succeed())
+	g.Expect((&sim.NodeMetrics{Cloud: c}).Write(&b)).To(Succeed())
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	families, err := parser.TextToMetricFamilies(strings.NewReader(b.String()))
 	g.Expect(err).NotTo(HaveOccurred(), b.String())
@@ -232,5 +232,5 @@ func TestNodeMetrics(t *testing.T) {
 		g.Expect(got).To(HaveKeyWithValue(key(cpu, "system"), BeNumerically("~", 10*0.5*4/7/2*0.2, 1e-3)))
 		g.Expect(got).To(HaveKeyWithValue(key(cpu, "idle"), BeNumerically("~", 10*1.5/2, 1e-3)))
 	}
-	g.Expect(sim.Instance("10.10.0.1")).To(Equal("10.10.0.1:9100"))
+	g.Expect(cloud.NodeExporterInstance("10.10.0.1")).To(Equal("10.10.0.1:9100"))
 }

@@ -3,31 +3,23 @@ package sim
 import (
 	"bufio"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
-)
 
-// NodeExporterPort is the port node_exporter listens on in a real VM; a sim
-// VM's series carry instance="<address>:9100", the label Prometheus gives
-// a real node_exporter's, so that one query serves both.
-const NodeExporterPort = 9100
+	"github.com/kumo-dev/kumo/internal/cloud"
+)
 
 // NodeExporterPath is where the manager serves NodeMetrics, beside /metrics.
 const NodeExporterPath = "/metrics/nodes"
-
-// Instance is the instance label of the node_exporter of a VM at address.
-func Instance(address string) string {
-	return net.JoinHostPort(address, strconv.Itoa(NodeExporterPort))
-}
 
 // NodeMetrics serves, for every VM of the cloud, what node_exporter serves
 // of its CPU: node_cpu_seconds_total{cpu,instance,mode} for the modes user,
 // system, idle and steal. One endpoint for all VMs, since 60,000 endpoints
 // (and 60,000 scrape targets) would cost more than the VMs; the instance
-// label names each VM's node, so Prometheus must scrape it with
-// honor_labels: true.
+// label names each VM's node as Prometheus names a real node_exporter
+// ("<address>:9100", cloud.NodeExporterInstance), so Prometheus must scrape
+// it with honor_labels: true.
 //
 // It writes the text format itself rather than through client_golang: a
 // scrape of 60,000 VMs is half a million samples, which as const metrics
@@ -41,16 +33,18 @@ type NodeMetrics struct {
 	vms []VMCPU // the last scrape's, reused
 }
 
+var _ cloud.HypervisorLister = (*Cloud)(nil)
+
 var modes = [...]string{"idle", "steal", "system", "user"}
 
 // ServeHTTP writes the series in Prometheus' text format 0.0.4.
 func (n *NodeMetrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_ = n.WriteTo(w)
+	_ = n.Write(w)
 }
 
-// WriteTo writes the series to w.
-func (n *NodeMetrics) WriteTo(w io.Writer) error {
+// Write writes the series to w.
+func (n *NodeMetrics) Write(w io.Writer) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.vms = n.Cloud.VMCPUs(n.vms[:0])
@@ -72,7 +66,7 @@ func (n *NodeMetrics) WriteTo(w io.Writer) error {
 				line = append(line, `",instance="`...)
 				line = append(line, v.Address...)
 				line = append(line, ':')
-				line = strconv.AppendInt(line, NodeExporterPort, 10)
+				line = strconv.AppendInt(line, cloud.NodeExporterPort, 10)
 				line = append(line, `",mode="`...)
 				line = append(line, mode...)
 				line = append(line, `"} `...)
