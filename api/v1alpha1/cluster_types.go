@@ -34,6 +34,25 @@ type ClusterSpec struct {
 	// Paused stops the controllers from changing anything of this cluster.
 	// +optional
 	Paused bool `json:"paused,omitempty"`
+
+	// Evacuation lets the cluster opt out of its region's evacuation of
+	// nodes that lose CPU to noisy neighbours.
+	// +optional
+	Evacuation *ClusterEvacuation `json:"evacuation,omitempty"`
+}
+
+// ClusterEvacuation is a cluster's say in its region's evacuation policy.
+type ClusterEvacuation struct {
+	// Enabled false keeps the cluster's nodes where they are however much
+	// CPU they lose to steal (the region reports it in events). Unset or
+	// true follows the region.
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
+// EvacuationOptedOut reports whether the cluster opted out of evacuation.
+func (c *Cluster) EvacuationOptedOut() bool {
+	return c.Spec.Evacuation != nil && c.Spec.Evacuation.Enabled != nil && !*c.Spec.Evacuation.Enabled
 }
 
 // ControlPlaneSpec configures the hosted control plane of a cluster.

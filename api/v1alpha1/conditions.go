@@ -107,4 +107,18 @@ const (
 	// MigrationDrainLabel marks the source Machines a ClusterMigration has
 	// chosen to cordon and drain; they stay, empty, until the soak ends.
 	MigrationDrainLabel = "kumo.dev/migration-drain"
+	// EvacuationLabel marks a Machine being evacuated off a noisy
+	// hypervisor; its value is the step ("replacing", "draining").
+	EvacuationLabel = "kumo.dev/evacuation"
+	// ReplacesLabel marks an evacuation's new Machine; its value names the
+	// Machine it replaces. The cluster controller counts only one of the
+	// two: the old one while it lives.
+	ReplacesLabel = "kumo.dev/replaces"
+	// StealSinceAnnotation is when a Machine's steal went above its
+	// region's threshold (RFC 3339), cleared when it falls or its data
+	// goes stale: the evacuation window survives restarts.
+	StealSinceAnnotation = "kumo.dev/steal-since"
+	// EvacuationAnnotation on an evacuated Machine records the decision
+	// (JSON: EvacuationRecord); on a Cluster, the recent ones (a JSON list).
+	EvacuationAnnotation = "kumo.dev/evacuation"
 )

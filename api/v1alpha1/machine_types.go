@@ -25,9 +25,23 @@ type MachineSpec struct {
 	// Flavor is the VM size.
 	// +kubebuilder:validation:Pattern=`^[a-z][a-z0-9-]*\.[a-z0-9]+$`
 	Flavor string `json:"flavor"`
+	// Placement constrains where the cloud puts the VM.
+	// +optional
+	Placement *Placement `json:"placement,omitempty"`
 	// ProviderID identifies the VM, "<provider>://<region>/<server-id>"; set once the VM exists.
 	// +optional
 	ProviderID string `json:"providerID,omitempty"`
+}
+
+// Placement is a hint to the cloud's scheduler about where a VM goes.
+type Placement struct {
+	// DifferentHostFrom lists server IDs whose hypervisors the VM must not
+	// run on (OpenStack's different_host scheduler hint): an evacuation's
+	// replacement names the VM it leaves.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	// +optional
+	DifferentHostFrom []string `json:"differentHostFrom,omitempty"`
 }
 
 // MachinePhase is a one-word summary of a Machine's state.

@@ -45,6 +45,50 @@ type RegionSpec struct {
 	// most free vCPUs that fits the cluster is the default.
 	// +optional
 	Default bool `json:"default,omitempty"`
+
+	// Evacuation moves nodes off hypervisors whose other VMs take their
+	// CPU (steal).
+	// +optional
+	Evacuation *EvacuationPolicy `json:"evacuation,omitempty"`
+}
+
+// EvacuationPolicy says when a node that loses CPU to steal is moved to
+// another hypervisor, and how many may move at once.
+type EvacuationPolicy struct {
+	// Enabled turns evacuation on for the region.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// StealPercent is the share of a node's CPU time lost to steal above
+	// which it suffers.
+	// +kubebuilder:default=20
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	StealPercent int32 `json:"stealPercent,omitempty"`
+	// For is how long a node must suffer, without a break in the data,
+	// before it is evacuated.
+	// +kubebuilder:default="5m"
+	// +optional
+	For *metav1.Duration `json:"for,omitempty"`
+	// DryRun decides and reports (events, metrics) but moves nothing.
+	// +optional
+	DryRun bool `json:"dryRun,omitempty"`
+	// MaxConcurrentPerCluster is how many nodes of one cluster are moved at once.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	MaxConcurrentPerCluster int32 `json:"maxConcurrentPerCluster,omitempty"`
+	// MaxPerHour is how many evacuations may start in the region in any
+	// hour: a whole region gone noisy moves no more than this.
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	MaxPerHour int32 `json:"maxPerHour,omitempty"`
+	// Cooldown is how long after an evacuation of a cluster's node starts
+	// before another of its nodes may start.
+	// +kubebuilder:default="10m"
+	// +optional
+	Cooldown *metav1.Duration `json:"cooldown,omitempty"`
 }
 
 // HypervisorFleet is a set of identical hypervisors.

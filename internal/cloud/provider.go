@@ -38,6 +38,11 @@ type CreateRequest struct {
 	// SpreadKey groups servers that should land on different hypervisors
 	// (anti-affinity), e.g. a cluster's UID.
 	SpreadKey string
+	// DifferentHostFrom lists servers whose hypervisors the VM must not
+	// land on, as OpenStack's different_host scheduler hint: an evacuated
+	// node's replacement names the VM it leaves. Servers that no longer
+	// exist are ignored.
+	DifferentHostFrom []string
 }
 
 // ServerStatus is the lifecycle state of a VM.

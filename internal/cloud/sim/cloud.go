@@ -161,7 +161,13 @@ func (c *Cloud) CreateServer(ctx context.Context, regionName string, req cloud.C
 	if err != nil {
 		return nil, err
 	}
-	hv, err := r.place(f, req.SpreadKey)
+	avoid := map[string]bool{}
+	for _, id := range req.DifferentHostFrom {
+		if s, ok := r.Servers[id]; ok {
+			avoid[s.Hypervisor] = true
+		}
+	}
+	hv, err := r.place(f, req.SpreadKey, avoid)
 	if err != nil {
 		return nil, err
 	}

@@ -151,9 +151,10 @@ func (c *Cloud) region(name string) (*region, error) {
 func (r *region) vcpus(hv hypervisor) int32 { return hv.Cores * r.CPUOvercommitRatio }
 
 // place picks a hypervisor with room for f: fewest servers of the same spread
-// key first (anti-affinity), then least allocated vCPUs, then name. It reads
-// the index: one step per hypervisor, however many servers there are.
-func (r *region) place(f cloud.Flavor, spreadKey string) (string, error) {
+// key first (anti-affinity), then least allocated vCPUs, then name, never one
+// in avoid. It reads the index: one step per hypervisor, however many
+// servers there are.
+func (r *region) place(f cloud.Flavor, spreadKey string, avoid map[string]bool) (string, error) {
 	spread := r.idx.spread[spreadKey] // nil for no key: every count is 0
 	var (
 		best                   *hypervisor
@@ -171,7 +172,7 @@ func (r *region) place(f cloud.Flavor, spreadKey string) (string, error) {
 		if freeCPU > maxFreeCPU || (freeCPU == maxFreeCPU && freeMem > maxFreeMem) {
 			maxFreeCPU, maxFreeMem = freeCPU, freeMem
 		}
-		if freeCPU < int64(f.VCPUs) || freeMem < f.MemoryMiB {
+		if freeCPU < int64(f.VCPUs) || freeMem < f.MemoryMiB || avoid[hv.Name] {
 			continue
 		}
 		if best == nil || cmp.Or(

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/controller/internal/machines"
 )
 
 // reconcileMachines makes each pool have exactly its replicas of Machines.
@@ -28,7 +29,9 @@ import (
 //
 // While a ClusterMigration runs (status.migratingTo), the migration
 // controller alone creates and deletes the cluster's Machines: it holds
-// both regions' nodes at once, which this loop would scale back in.
+// both regions' nodes at once, which this loop would scale back in. An
+// evacuation's replacement is not counted while the Machine it replaces
+// lives (machines.Counted).
 func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Result, error) {
 	c := s.cluster
 	if c.Status.MigratingTo != "" {
@@ -46,7 +49,7 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Resu
 	wanted := map[string]bool{}
 	for _, pool := range c.Spec.NodePools {
 		wanted[pool.Name] = true
-		have := byPool[pool.Name]
+		have := machines.Counted(byPool[pool.Name])
 		switch n := int(pool.Replicas) - len(have); {
 		case n > 0:
 			for idx := 0; n > 0; {
@@ -162,7 +165,7 @@ func (r *Reconciler) freshPool(ctx context.Context, c *kumov1.Cluster, pool stri
 			out = append(out, &list.Items[i])
 		}
 	}
-	return out, nil
+	return machines.Counted(out), nil
 }
 
 // createMachine creates a Machine and reports whether the name is ours: a

@@ -213,9 +213,10 @@ func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster
 			m.Status.Phase = kumov1.MachineProvisioning
 			var err error
 			srv, err = r.Provider.CreateServer(ctx, m.Spec.Region, cloud.CreateRequest{
-				Name:      m.Name,
-				Flavor:    m.Spec.Flavor,
-				SpreadKey: string(cluster.UID),
+				Name:              m.Name,
+				Flavor:            m.Spec.Flavor,
+				SpreadKey:         string(cluster.UID),
+				DifferentHostFrom: differentHostFrom(m),
 				Tags: map[string]string{
 					TagMachineUID: string(m.UID), TagMachine: m.Name,
 					TagCluster: m.Spec.ClusterName, TagNamespace: m.Namespace,
@@ -406,4 +407,12 @@ func summarize(m *kumov1.Machine) {
 		}
 		setCondition(m, kumov1.ReadyCondition, false, reason, msg)
 	}
+}
+
+// differentHostFrom is the Machine's placement hint for the cloud.
+func differentHostFrom(m *kumov1.Machine) []string {
+	if m.Spec.Placement == nil {
+		return nil
+	}
+	return m.Spec.Placement.DifferentHostFrom
 }

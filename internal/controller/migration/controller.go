@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/controller/internal/machines"
 	"github.com/kumo-dev/kumo/internal/controller/internal/status"
 	"github.com/kumo-dev/kumo/internal/controller/internal/wake"
 	"github.com/kumo-dev/kumo/internal/nodes"
@@ -321,9 +322,7 @@ func (r *Reconciler) setCondition(s *scope, typ string, ok bool, reason, msg str
 	status.SetCondition(&s.mig.Status.Conditions, s.mig.Generation, typ, ok, reason, msg)
 }
 
-func ready(m *kumov1.Machine) bool {
-	return meta.IsStatusConditionTrue(m.Status.Conditions, kumov1.ReadyCondition)
-}
+func ready(m *kumov1.Machine) bool { return machines.Ready(m) }
 
 // drained: the migration evicted every pod of this old Machine's Node. The
 // label's value says so, so that a restarted manager does not drain again.

@@ -9,14 +9,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/controller/internal/machines"
 )
 
 // Values of kumov1.MigrationDrainLabel on an old Machine.
@@ -137,27 +136,9 @@ func (r *Reconciler) surge(ctx context.Context, s *scope, pct int32) (string, er
 // own; nil if the name is taken by another cluster's Machine (the next
 // index is tried).
 func (r *Reconciler) createMachine(ctx context.Context, s *scope, pool kumov1.NodePool, name string) (*kumov1.Machine, error) {
-	c := s.cluster
-	m := &kumov1.Machine{
-		ObjectMeta: metav1.ObjectMeta{
-			Namespace: c.Namespace,
-			Name:      name,
-			Labels: map[string]string{
-				kumov1.ClusterNameLabel: c.Name, kumov1.PoolNameLabel: pool.Name, kumov1.MigrationLabel: s.mig.Name,
-			},
-			Finalizers: []string{kumov1.MachineFinalizer},
-		},
-		Spec: kumov1.MachineSpec{ClusterName: c.Name, Pool: pool.Name, Region: s.mig.Spec.TargetRegion, Flavor: pool.Flavor},
-	}
-	if err := controllerutil.SetControllerReference(c, m, r.Client.Scheme()); err != nil {
+	m := machines.New(s.cluster, pool, name, s.mig.Spec.TargetRegion, map[string]string{kumov1.MigrationLabel: s.mig.Name})
+	if ok, err := machines.Create(ctx, r.Client, s.cluster, m); !ok {
 		return nil, err
-	}
-	err := r.Client.Create(ctx, m)
-	if apierrors.IsAlreadyExists(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("creating machine %s: %w", name, err)
 	}
 	return m, nil
 }
