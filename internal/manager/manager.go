@@ -30,6 +30,7 @@ import (
 	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	"github.com/kumo-dev/kumo/internal/controller/cluster"
+	"github.com/kumo-dev/kumo/internal/controller/evacuation"
 	"github.com/kumo-dev/kumo/internal/controller/machine"
 	"github.com/kumo-dev/kumo/internal/controller/migration"
 	"github.com/kumo-dev/kumo/internal/controller/quota"
@@ -81,6 +82,12 @@ type Options struct {
 	// DrainTimeout is how long a migration's drain may take before it
 	// reports DrainBlocked (0: the controller's default, 5 minutes).
 	DrainTimeout time.Duration
+	// PrometheusURL is the Prometheus the evacuation controller reads steal
+	// from; "" reads it from Sim directly (no steal at all without either).
+	PrometheusURL string
+	// EvacuationInterval is how often each region's steal is read (0: the
+	// controller's default).
+	EvacuationInterval time.Duration
 	// Log receives the manager's and the controllers' logs; the zero
 	// Logger is controller-runtime's global one (ctrl.SetLogger).
 	Log logr.Logger
@@ -211,6 +218,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
+	if err := setupEvacuation(mgr, o, backend); err != nil {
+		return nil, err
+	}
 	if err := (&quota.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("kumo-quota")}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
@@ -230,4 +240,24 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// setupEvacuation runs the evacuation controller on steal from Prometheus
+// when one is configured, from the sim cloud otherwise.
+func setupEvacuation(mgr ctrl.Manager, o Options, backend nodes.Backend) error {
+	var src evacuation.Source
+	switch {
+	case o.PrometheusURL != "":
+		p, err := evacuation.NewPromSource(o.PrometheusURL)
+		if err != nil {
+			return err
+		}
+		src = p
+	case o.Sim != nil:
+		src = &evacuation.SimSource{Cloud: o.Sim}
+	}
+	return (&evacuation.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Source: src, Nodes: backend,
+		Recorder: mgr.GetEventRecorder("kumo-evacuation"), Interval: o.EvacuationInterval,
+	}).SetupWithManager(mgr)
 }
