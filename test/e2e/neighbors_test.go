@@ -78,14 +78,14 @@ func TestSimLoadSteal(t *testing.T) {
 	})
 }
 
-type sample struct {
+type seriesSample struct {
 	labels model.LabelSet
 	value  float64
 }
 
 // series scrapes url and returns the samples of the family name whose
 // labels include match.
-func series(t testing.TB, url, name string, match model.LabelSet) []sample {
+func series(t testing.TB, url, name string, match model.LabelSet) []seriesSample {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -97,7 +97,7 @@ func series(t testing.TB, url, name string, match model.LabelSet) []sample {
 	if err != nil {
 		t.Fatalf("parsing %s: %v", url, err)
 	}
-	var out []sample
+	var out []seriesSample
 	for _, m := range families[name].GetMetric() {
 		labels := model.LabelSet{}
 		for _, l := range m.GetLabel() {
@@ -108,7 +108,7 @@ func series(t testing.TB, url, name string, match model.LabelSet) []sample {
 			ok = ok && labels[k] == v
 		}
 		if ok {
-			out = append(out, sample{labels, value(m)})
+			out = append(out, seriesSample{labels, value(m)})
 		}
 	}
 	return out
