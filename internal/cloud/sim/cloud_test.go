@@ -101,6 +101,33 @@ func TestPlacement(t *testing.T) {
 	}
 }
 
+// DifferentHostFrom keeps a VM off the hypervisors of the servers it names
+// (an evacuation's replacement off the noisy one), even where spread and
+// allocation would put it there; a server that is gone is ignored.
+func TestPlacementDifferentHost(t *testing.T) {
+	g := NewWithT(t)
+	c := newCloud(t, sim.Options{}, map[string]sim.RegionConfig{"r": small(2)})
+	ctx := t.Context()
+	old, err := c.CreateServer(ctx, "r", cloud.CreateRequest{Flavor: "m1.small", SpreadKey: "a"})
+	g.Expect(err).NotTo(HaveOccurred())
+	busy, err := c.CreateServer(ctx, "r", cloud.CreateRequest{Flavor: "m1.large"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(busy.Hypervisor).NotTo(Equal(old.Hypervisor))
+	// Least allocated and no spread conflict would pick old's hypervisor.
+	repl, err := c.CreateServer(ctx, "r", cloud.CreateRequest{Flavor: "m1.small", DifferentHostFrom: []string{old.ID}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(repl.Hypervisor).To(Equal(busy.Hypervisor))
+
+	g.Expect(c.DeleteServer(ctx, "r", old.ID)).To(Succeed())
+	again, err := c.CreateServer(ctx, "r", cloud.CreateRequest{Flavor: "m1.small", DifferentHostFrom: []string{old.ID}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(again.Hypervisor).To(Equal(old.Hypervisor))
+
+	// Avoiding every hypervisor leaves none: a capacity error, nothing created.
+	_, err = c.CreateServer(ctx, "r", cloud.CreateRequest{Flavor: "m1.small", DifferentHostFrom: []string{repl.ID, again.ID}})
+	g.Expect(cloud.IsCapacity(err)).To(BeTrue(), "%v", err)
+}
+
 func TestCreateServerErrors(t *testing.T) {
 	tests := map[string]struct {
 		// fill is created first and must succeed.
