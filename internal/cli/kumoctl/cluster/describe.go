@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	eventsv1 "k8s.io/api/events/v1"
@@ -104,6 +105,9 @@ func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []ku
 	if cl.Spec.Paused {
 		p("Paused:      true (the platform changes nothing until unpaused)\n")
 	}
+	if cl.EvacuationOptedOut() {
+		p("Evacuation:  opted out (nodes stay on noisy hypervisors; events tell when one would have moved)\n")
+	}
 
 	p("\nNode pools:\n")
 	t := cmdutil.NewTable(indent(w), "NAME", "FLAVOR", "DESIRED", "CURRENT", "READY")
@@ -139,6 +143,8 @@ func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []ku
 		}
 		_ = t.Flush()
 	}
+
+	describeEvacuations(w, now, cl, machines)
 
 	p("\nEvents:\n")
 	mine := ownEvents(cl, machines, events)
@@ -178,4 +184,30 @@ func ownEvents(cl *kumov1.Cluster, machines []kumov1.Machine, events []eventsv1.
 		mine = mine[len(mine)-15:]
 	}
 	return mine
+}
+
+// describeEvacuations lists the cluster's recent moves of nodes off noisy
+// hypervisors, newest first; nothing if there were none.
+func describeEvacuations(w io.Writer, now time.Time, cl *kumov1.Cluster, machines []kumov1.Machine) {
+	recs := kumov1.EvacuationRecords(cl.Annotations)
+	if len(recs) == 0 {
+		return
+	}
+	live := map[string]bool{}
+	for _, m := range machines {
+		if m.DeletionTimestamp.IsZero() {
+			live[m.Name] = true
+		}
+	}
+	_, _ = fmt.Fprintf(w, "\nRecent evacuations (nodes moved off hypervisors whose other VMs took their CPU):\n")
+	t := cmdutil.NewTable(indent(w), "AGE", "NODE", "HYPERVISOR", "STEAL", "REPLACEMENT", "STATE")
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		state := "done"
+		if live[r.Machine] {
+			state = "moving"
+		}
+		t.Row(cmdutil.Age(now, r.Started), r.Machine, r.Region+"/"+r.Hypervisor, fmt.Sprintf("%.0f%%", r.StealPercent), cmdutil.OrNone(r.Replacement), state)
+	}
+	_ = t.Flush()
 }

@@ -2,11 +2,15 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
@@ -80,4 +84,36 @@ func TestDescribeEvents(t *testing.T) {
 	g.Expect(events).To(ContainSubstring("Created        machine/demo-gpu-4hj6t       created server on hv-02"))
 	g.Expect(events).To(ContainSubstring("VMDeleted      machine/demo-default-q8w2z   Deleted VM 3c1d"), "a removed machine's events stay with the cluster")
 	g.Expect(events).NotTo(ContainSubstring("hv-09"), "the earlier demo's events are not this one's")
+}
+
+// TestDescribeEvacuations: describe lists the cluster's recent evacuations,
+// newest first, the one whose old node still exists as moving, and says
+// when the cluster opted out.
+func TestDescribeEvacuations(t *testing.T) {
+	g := NewWithT(t)
+	world := cmdtest.World()
+	for _, o := range world {
+		c, ok := o.(*kumov1.Cluster)
+		if !ok || c.Name != "demo" {
+			continue
+		}
+		recs, err := json.Marshal([]kumov1.EvacuationRecord{
+			{Machine: "demo-default-q8w2z", Replacement: "demo-default-b5n8c", Region: "tokyo-1", Hypervisor: "hv-04", StealPercent: 31.5, Started: metav1.NewTime(cmdtest.Now.Add(-5 * time.Hour))},
+			{Machine: "demo-default-9qz4m", Replacement: "demo-default-3", Region: "tokyo-1", Hypervisor: "hv-01", StealPercent: 42, Started: metav1.NewTime(cmdtest.Now.Add(-2 * time.Minute))},
+		})
+		g.Expect(err).NotTo(HaveOccurred())
+		c.Annotations = map[string]string{kumov1.EvacuationAnnotation: string(recs)}
+		c.Spec.Evacuation = &kumov1.ClusterEvacuation{Enabled: ptr.To(false)}
+	}
+	env := cmdtest.New(t, world...)
+	g.Expect(describeRun(context.Background(), &DescribeOptions{f: env.F, Name: "demo"})).To(Succeed())
+	out := env.Out.String()
+	g.Expect(out).To(ContainSubstring("\nEvacuation:  opted out"))
+	_, evac, ok := strings.Cut(out, "\nRecent evacuations")
+	g.Expect(ok).To(BeTrue(), out)
+	evac, _, _ = strings.Cut(evac, "\nEvents:")
+	lines := strings.Split(strings.TrimSpace(evac), "\n")
+	g.Expect(lines).To(HaveLen(4), evac)
+	g.Expect(strings.Fields(lines[2])).To(Equal([]string{"2m", "demo-default-9qz4m", "tokyo-1/hv-01", "42%", "demo-default-3", "moving"}))
+	g.Expect(strings.Fields(lines[3])).To(Equal([]string{"5h", "demo-default-q8w2z", "tokyo-1/hv-04", "32%", "demo-default-b5n8c", "done"}))
 }
