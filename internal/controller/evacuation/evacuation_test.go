@@ -32,8 +32,8 @@ func fastEvacuation(o *manager.Options) { o.EvacuationInterval = 500 * time.Mill
 // TestEvacuation: a hypervisor shared by a node of each of two clusters
 // gets busy; the node of the cluster that did not opt out moves to another
 // hypervisor (replacement Ready first, pods kept by their PDB), through a
-// restart of Kumo in the middle; the opted-out cluster is told and keeps
-// its node.
+// restart of Kumo in the middle, after a dry run that moved nothing; the
+// opted-out cluster is told and keeps its node.
 func TestEvacuation(t *testing.T) {
 	ctx := context.Background()
 	g := ctrltest.NewWithT(t)
@@ -92,14 +92,31 @@ func TestEvacuation(t *testing.T) {
 	}
 	g.Expect(keepVictim).NotTo(BeEmpty(), "a node of keep on %s: %v", noisy, keepHV)
 
+	// A dry run first: it reports the decision and moves nothing.
 	patch := client.MergeFrom(region.DeepCopy())
 	region.Spec.Evacuation = &kumov1.EvacuationPolicy{
 		// The default profile keeps a VM 20% busy, so it can lose at most about that much.
 		Enabled: true, StealPercent: 5, For: &metav1.Duration{Duration: 2 * time.Second},
 		Cooldown: &metav1.Duration{Duration: time.Second}, MaxPerHour: 10, MaxConcurrentPerCluster: 1,
 	}
+	region.Spec.Evacuation.DryRun = true
 	g.Expect(env.Client.Patch(ctx, region, patch)).To(Succeed())
 	setLoad(g, env, simload.HypervisorLoad{Region: "tokyo-1", Hypervisor: noisy, CPU: 64})
+	g.Eventually(func(g Gomega) {
+		dry := eventNotes(g, env, web)["EvacuationDryRun"]
+		g.Expect(dry).To(ContainSubstring(victim))
+		g.Expect(dry).To(ContainSubstring(noisy))
+	}).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		g.Expect(running(g, web, 2)).To(Equal(webHV))
+		for _, m := range env.Machines(g, web) {
+			g.Expect(m.Labels).NotTo(HaveKey(kumov1.EvacuationLabel))
+		}
+	}, 2*time.Second).Should(Succeed())
+
+	patch = client.MergeFrom(region.DeepCopy())
+	region.Spec.Evacuation.DryRun = false
+	g.Expect(env.Client.Patch(ctx, region, patch)).To(Succeed())
 
 	// Kumo is killed once the evacuation has started, and a new one carries on.
 	g.Eventually(func(g Gomega) {
