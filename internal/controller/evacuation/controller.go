@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -37,6 +38,13 @@ type Reconciler struct {
 	Interval, MaxAge, ReplaceTimeout time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+
+	// told is, per region, the verdict last told per node due this pass
+	// ("namespace/cluster/machine"): a node held back for an hour makes one
+	// event, not one a pass. A node no longer due drops out, and is told
+	// anew when due again; a restart tells each once again.
+	mu   sync.Mutex
+	told map[string]map[string]Verdict
 }
 
 // Values of kumov1.EvacuationLabel on the Machine that leaves.
@@ -233,6 +241,18 @@ func (r *Reconciler) decide(ctx context.Context, s *regionScope) error {
 			return err
 		}
 	}
+	r.mu.Lock()
+	lastTold := r.told[s.region.Name]
+	r.mu.Unlock()
+	told := map[string]Verdict{}
+	defer func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.told == nil {
+			r.told = map[string]map[string]Verdict{}
+		}
+		r.told[s.region.Name] = told
+	}()
 	for _, d := range res.Decisions {
 		decisions.WithLabelValues(s.region.Name, string(d.Verdict)).Inc()
 		c := s.clusters[d.Cluster]
@@ -240,7 +260,11 @@ func (r *Reconciler) decide(ctx context.Context, s *regionScope) error {
 		if d.Verdict != Evacuate && d.Verdict != WouldEvacuate {
 			typ = corev1.EventTypeWarning
 		}
-		status.Event(r.Recorder, c, typ, eventReason(d.Verdict), "%s", d.Message)
+		key := d.Cluster + "/" + d.Machine
+		told[key] = d.Verdict
+		if prev, ok := lastTold[key]; !ok || prev != d.Verdict {
+			status.Event(r.Recorder, c, typ, eventReason(d.Verdict), "%s", d.Message)
+		}
 		if d.Verdict == Evacuate {
 			if err := r.start(ctx, s, c, byKey[d.Cluster+"/"+d.Machine], d, now); err != nil {
 				return err
