@@ -263,7 +263,9 @@ func (r *Reconciler) decide(ctx context.Context, s *regionScope) error {
 		key := d.Cluster + "/" + d.Machine
 		told[key] = d.Verdict
 		if prev, ok := lastTold[key]; !ok || prev != d.Verdict {
-			status.Event(r.Recorder, c, typ, eventReason(d.Verdict), "%s", d.Message)
+			// Related to the Machine: events.k8s.io folds events of one
+			// regarding, related and reason into one series, note and all.
+			status.RelatedEvent(r.Recorder, c, byKey[key], typ, eventReason[d.Verdict], "%s", d.Message)
 		}
 		if d.Verdict == Evacuate {
 			if err := r.start(ctx, s, c, byKey[d.Cluster+"/"+d.Machine], d, now); err != nil {
@@ -274,15 +276,17 @@ func (r *Reconciler) decide(ctx context.Context, s *regionScope) error {
 	return nil
 }
 
-func eventReason(v Verdict) string {
-	switch v {
-	case Evacuate:
-		return "EvacuationStarted"
-	case WouldEvacuate:
-		return "EvacuationDryRun"
-	default:
-		return "EvacuationHeld"
-	}
+// eventReason is one reason per verdict, so that a change of verdict is a
+// new event and not a count on the last one's series.
+var eventReason = map[Verdict]string{
+	Evacuate:         "EvacuationStarted",
+	WouldEvacuate:    "EvacuationDryRun",
+	HoldOptedOut:     "EvacuationHeldOptedOut",
+	HoldMigrating:    "EvacuationHeldMigrating",
+	HoldClusterLimit: "EvacuationHeldClusterLimit",
+	HoldCooldown:     "EvacuationHeldCooldown",
+	HoldRegionLimit:  "EvacuationHeldRegionLimit",
+	HoldStaleData:    "EvacuationHeldStaleData",
 }
 
 // setSince records (or, zero, clears) when the Machine's steal went above

@@ -8,6 +8,7 @@ package evacuation_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -158,7 +159,7 @@ func TestEvacuation(t *testing.T) {
 
 	// The opted-out cluster is told, and keeps its node where it is.
 	g.Eventually(func(g Gomega) {
-		held := eventNotes(g, env, keep)["EvacuationHeld"]
+		held := eventNotes(g, env, keep)["EvacuationHeldOptedOut"]
 		g.Expect(held).To(ContainSubstring(keepVictim))
 		g.Expect(held).To(ContainSubstring(noisy))
 		g.Expect(held).To(ContainSubstring("opted out"))
@@ -168,11 +169,70 @@ func TestEvacuation(t *testing.T) {
 	}, 3*time.Second).Should(Succeed())
 }
 
+// TestStorm: every hypervisor of the region gets busy at once; the
+// region's hourly limit lets one node move, the others are held back and
+// told so, oldest suffering first.
+func TestStorm(t *testing.T) {
+	ctx := context.Background()
+	g := ctrltest.NewWithT(t)
+	env := ctrltest.Start(t)
+	st := ctrltest.NewState(t)
+	region := env.CreateRegion(t, "tokyo-1", ctrltest.SmallFleet(), 0)
+	env.StartManager(t, st, fastEvacuation)
+	ns := env.Namespace(t, "storm")
+	c := ctrltest.NewCluster(ns, "web", "tokyo-1", 4)
+	g.Expect(env.Client.Create(ctx, c)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		env.Get(g, c)
+		g.Expect(c.Status.Phase).To(Equal(kumov1.ClusterReady))
+		g.Expect(env.Machines(g, c)).To(HaveEach(HaveField("Status.Phase", kumov1.MachineRunning)))
+	}).Should(Succeed())
+
+	patch := client.MergeFrom(region.DeepCopy())
+	region.Spec.Evacuation = &kumov1.EvacuationPolicy{
+		Enabled: true, StealPercent: 5, For: &metav1.Duration{Duration: time.Second},
+		Cooldown: &metav1.Duration{Duration: time.Second}, MaxPerHour: 1, MaxConcurrentPerCluster: 4,
+	}
+	g.Expect(env.Client.Patch(ctx, region, patch)).To(Succeed())
+	var loads []simload.HypervisorLoad
+	for i := range 4 {
+		loads = append(loads, simload.HypervisorLoad{Region: "tokyo-1", Hypervisor: fmt.Sprintf("tokyo-1-hv-%03d", i+1), CPU: 64})
+	}
+	setLoad(g, env, loads...)
+
+	g.Eventually(func(g Gomega) {
+		env.Get(g, c)
+		g.Expect(kumov1.EvacuationRecords(c.Annotations)).To(HaveLen(1))
+		var held int
+		var notes []string
+		for _, ev := range env.Events(g, c) {
+			notes = append(notes, ev.Reason+": "+ev.Note)
+			if ev.Reason == "EvacuationHeldRegionLimit" && strings.Contains(ev.Note, "maxPerHour 1") {
+				held++
+			}
+		}
+		g.Expect(held).To(BeNumerically(">=", 3), "%s", strings.Join(notes, "\n"))
+	}).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		env.Get(g, c)
+		g.Expect(kumov1.EvacuationRecords(c.Annotations)).To(HaveLen(1))
+		var moving int
+		for _, m := range env.Machines(g, c) {
+			if _, ok := m.Labels[kumov1.EvacuationLabel]; ok {
+				moving++
+			}
+		}
+		g.Expect(moving).To(BeNumerically("<=", 1))
+	}, 3*time.Second).Should(Succeed())
+}
+
 // setLoad records load as `kumo sim load` does; the simload controller
 // applies it to the manager's sim.
-func setLoad(g Gomega, env *ctrltest.Env, h simload.HypervisorLoad) {
+func setLoad(g Gomega, env *ctrltest.Env, loads ...simload.HypervisorLoad) {
 	var spec simload.Spec
-	spec.SetHypervisor(h)
+	for _, h := range loads {
+		spec.SetHypervisor(h)
+	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: simload.Namespace, Name: simload.ConfigMapName}}
 	g.Expect(spec.Store(cm)).To(Succeed())
 	g.Expect(env.Client.Create(context.Background(), cm)).To(Succeed())

@@ -54,7 +54,7 @@ func (r *Reconciler) progress(ctx context.Context, s *regionScope, m *kumov1.Mac
 			return err
 		}
 		if created {
-			status.Event(r.Recorder, c, corev1.EventTypeNormal, "EvacuationReplacing",
+			status.RelatedEvent(r.Recorder, c, m, corev1.EventTypeNormal, "EvacuationReplacing",
 				"Creating node %s to replace %s, on any hypervisor but %s", nm.Name, m.Name, rec.Hypervisor)
 		}
 		return nil // the next pass reads what exists
@@ -83,7 +83,7 @@ func (r *Reconciler) progress(ctx context.Context, s *regionScope, m *kumov1.Mac
 		return fmt.Errorf("draining node %s: %w", m.Name, err)
 	}
 	if d.Cordoned {
-		status.Event(r.Recorder, c, corev1.EventTypeNormal, "EvacuationDraining",
+		status.RelatedEvent(r.Recorder, c, m, corev1.EventTypeNormal, "EvacuationDraining",
 			"Replacement %s is Ready on hypervisor %s: cordoned %s to drain it", repl.Name, repl.Status.Hypervisor, m.Name)
 	}
 	if !d.Done {
@@ -93,7 +93,7 @@ func (r *Reconciler) progress(ctx context.Context, s *regionScope, m *kumov1.Mac
 		return fmt.Errorf("deleting machine %s: %w", m.Name, err)
 	}
 	completed.WithLabelValues(s.region.Name).Inc()
-	status.Event(r.Recorder, c, corev1.EventTypeNormal, "Evacuated",
+	status.RelatedEvent(r.Recorder, c, m, corev1.EventTypeNormal, "Evacuated",
 		"Evacuated node %s from hypervisor %s (steal %.0f%%): its pods moved, its VM is being deleted; %s runs on hypervisor %s",
 		m.Name, rec.Hypervisor, rec.StealPercent, repl.Name, repl.Status.Hypervisor)
 	return nil
@@ -117,7 +117,7 @@ func (r *Reconciler) abort(ctx context.Context, c *kumov1.Cluster, m, repl *kumo
 		return fmt.Errorf("ending the evacuation of machine %s: %w", m.Name, err)
 	}
 	aborted.WithLabelValues(m.Spec.Region).Inc()
-	status.Event(r.Recorder, c, corev1.EventTypeWarning, "EvacuationAborted", "Gave up evacuating node %s: %s; it stays in service", m.Name, why)
+	status.RelatedEvent(r.Recorder, c, m, corev1.EventTypeWarning, "EvacuationAborted", "Gave up evacuating node %s: %s; it stays in service", m.Name, why)
 	return nil
 }
 
