@@ -30,6 +30,16 @@ import (
 
 func fastEvacuation(o *manager.Options) { o.EvacuationInterval = 500 * time.Millisecond }
 
+// start runs the management API server, a Kumo manager that reads steal
+// every half second, and a sim region of four hypervisors.
+func start(t *testing.T) (*ctrltest.Env, ctrltest.State, *kumov1.Region, *ctrltest.Manager) {
+	t.Helper()
+	env := ctrltest.Start(t)
+	st := ctrltest.NewState(t)
+	region := env.CreateRegion(t, "tokyo-1", ctrltest.SmallFleet(), 0)
+	return env, st, region, env.StartManager(t, st, fastEvacuation)
+}
+
 // TestEvacuation: a hypervisor shared by a node of each of two clusters
 // gets busy; the node of the cluster that did not opt out moves to another
 // hypervisor (replacement Ready first, pods kept by their PDB), through a
@@ -38,10 +48,7 @@ func fastEvacuation(o *manager.Options) { o.EvacuationInterval = 500 * time.Mill
 func TestEvacuation(t *testing.T) {
 	ctx := context.Background()
 	g := ctrltest.NewWithT(t)
-	env := ctrltest.Start(t)
-	st := ctrltest.NewState(t)
-	region := env.CreateRegion(t, "tokyo-1", ctrltest.SmallFleet(), 0)
-	mgr := env.StartManager(t, st, fastEvacuation)
+	env, st, region, mgr := start(t)
 	ns := env.Namespace(t, "evac")
 
 	web := ctrltest.NewCluster(ns, "web", "tokyo-1", 2)
@@ -175,10 +182,7 @@ func TestEvacuation(t *testing.T) {
 func TestStorm(t *testing.T) {
 	ctx := context.Background()
 	g := ctrltest.NewWithT(t)
-	env := ctrltest.Start(t)
-	st := ctrltest.NewState(t)
-	region := env.CreateRegion(t, "tokyo-1", ctrltest.SmallFleet(), 0)
-	env.StartManager(t, st, fastEvacuation)
+	env, _, region, _ := start(t)
 	ns := env.Namespace(t, "storm")
 	c := ctrltest.NewCluster(ns, "web", "tokyo-1", 4)
 	g.Expect(env.Client.Create(ctx, c)).To(Succeed())
