@@ -137,6 +137,15 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	inProgress.WithLabelValues(region.Name).Set(float64(inFlight))
 	if !s.policy.Enabled {
+		// Windows opened before the policy was turned off say nothing of
+		// the time since: closed, so that turning it on starts afresh.
+		for _, m := range s.machines {
+			if _, ok := m.Annotations[kumov1.StealSinceAnnotation]; ok && m.DeletionTimestamp.IsZero() {
+				if err := r.setSince(ctx, m, time.Time{}); err != nil {
+					return ctrl.Result{}, err
+				}
+			}
+		}
 		return ctrl.Result{RequeueAfter: r.interval()}, nil
 	}
 	if err := r.decide(ctx, s); err != nil {
