@@ -287,7 +287,7 @@ func Up(ctx context.Context, o Options) error {
 			return webhookStarted(nil) == nil, nil
 		})
 		if err == nil {
-			_, _ = fmt.Fprint(out, banner(o, kcPath))
+			_, _ = fmt.Fprint(out, banner(o, kcPath, cfg.MetricsBindAddress))
 		}
 	}()
 	if err := mgr.Start(ctx); err != nil {
@@ -317,8 +317,9 @@ func memoryGuard(cfg *Config, out io.Writer) (cpprocess.MemoryGuard, error) {
 }
 
 // banner tells the person who ran `kumo up` how to use it, in commands
-// that run as typed in another shell.
-func banner(o Options, kubeconfig string) string {
+// that run as typed in another shell, and where its metrics are (metrics is
+// the manager's metrics address; "0" serves none).
+func banner(o Options, kubeconfig, metrics string) string {
 	kumo := o.Command
 	if kumo == "" {
 		kumo = "kumo"
@@ -333,6 +334,11 @@ func banner(o Options, kubeconfig string) string {
 	fmt.Fprintf(&b, "  export KUBECONFIG=%s\n", ShellQuote(kubeconfig))
 	for _, c := range []string{"kubectl get regions", "kubectl apply -f examples/cluster.yaml", "kubectl get clusters -w", "status", "logs -f"} {
 		fmt.Fprintf(&b, "  %s %s\n", kumo, c)
+	}
+	if metrics != "" && metrics != "0" {
+		fmt.Fprintf(&b, "\nMetrics (Prometheus text; scrape with honor_labels: true, they carry instance labels):\n")
+		fmt.Fprintf(&b, "  http://%s/metrics        the manager and machine_exporter (kumo_machine_info, kumo_hypervisor_*)\n", metrics)
+		fmt.Fprintf(&b, "  http://%s%s  node_exporter's node_cpu_seconds_total of every sim VM\n", metrics, sim.NodeExporterPath)
 	}
 	fmt.Fprintf(&b, "\nCtrl-C or %q stops Kumo; %q again resumes where it left off.\n", kumo+" down", up)
 	fmt.Fprintf(&b, "What happens to clusters follows; the details are in %s.\n\n", LogDir(o.DataDir))

@@ -2,7 +2,9 @@ package sim
 
 import (
 	"cmp"
+	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -31,16 +33,7 @@ type RegionConfig struct {
 }
 
 // Hypervisor is one host of a region and what is placed on it.
-type Hypervisor struct {
-	Name  string
-	Cores int32
-	// VCPUs is sellable vCPUs: Cores times the region's overcommit ratio.
-	VCPUs              int32
-	AllocatedVCPUs     int32
-	MemoryMiB          int64
-	AllocatedMemoryMiB int64
-	Servers            int32
-}
+type Hypervisor = cloud.Hypervisor
 
 // EnsureRegion creates the region or brings it to cfg. Growing adds
 // hypervisors; shrinking removes trailing ones and fails if they host servers;
@@ -78,7 +71,7 @@ func (c *Cloud) EnsureRegion(name string, cfg RegionConfig) error {
 		r.Hypervisors = r.Hypervisors[:want]
 	}
 	for i := len(r.Hypervisors); i < want; i++ {
-		r.Hypervisors = append(r.Hypervisors, hypervisor{Name: fmt.Sprintf("%s-hv-%03d", name, i+1)})
+		r.Hypervisors = append(r.Hypervisors, hypervisor{Name: HypervisorName(name, i)})
 	}
 	for i := range r.Hypervisors {
 		r.Hypervisors[i].Cores = cfg.Cores
@@ -99,8 +92,12 @@ func (c *Cloud) EnsureRegion(name string, cfg RegionConfig) error {
 		}
 		return fmt.Errorf("ensuring region %q: %w", name, err)
 	}
+	c.cpu.setHypervisors(r)
 	return nil
 }
+
+// HypervisorName is the name of the i-th hypervisor (from 0) of a region.
+func HypervisorName(region string, i int) string { return fmt.Sprintf("%s-hv-%03d", region, i+1) }
 
 // Hypervisors lists the region's hypervisors in creation order.
 func (c *Cloud) Hypervisors(regionName string) ([]Hypervisor, error) {
@@ -124,6 +121,22 @@ func (c *Cloud) Hypervisors(regionName string) ([]Hypervisor, error) {
 		})
 	}
 	return out, nil
+}
+
+// ListHypervisors is Hypervisors for exporters (cloud.HypervisorLister). It
+// is an operator's read, not counted against the API rate limit.
+func (c *Cloud) ListHypervisors(ctx context.Context, regionName string) ([]Hypervisor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.Hypervisors(regionName)
+}
+
+// Regions lists the names of the regions, sorted.
+func (c *Cloud) Regions() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Sorted(maps.Keys(c.st.Regions))
 }
 
 // region returns the named region; the caller holds c.mu.
