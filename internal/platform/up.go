@@ -68,6 +68,14 @@ type Options struct {
 	// who ran `kumo up`; Log receives the details.
 	Out io.Writer
 	Log logr.Logger
+	// Prometheus runs the pinned Prometheus with deploy/prometheus's
+	// configuration and rules (building it on a cold cache), on
+	// PrometheusPort of 127.0.0.1: 0 keeps the port chosen on the first run
+	// with Prometheus. PrometheusInterval, if set, replaces its scrape and
+	// rule evaluation intervals (15 s).
+	Prometheus         bool
+	PrometheusPort     int
+	PrometheusInterval time.Duration
 	// Command is how that person ran kumo (e.g. "bin/kumo", shell-quoted),
 	// so that the commands Up prints run as typed; "" means "kumo".
 	Command string
@@ -106,7 +114,11 @@ func Up(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPorts(cfg, reg); err != nil {
+	check := *cfg
+	if !o.Prometheus { // its port, kept from an earlier run, may be busy
+		check.PrometheusPort = 0
+	}
+	if err := checkPorts(&check, reg); err != nil {
 		return err
 	}
 	con := console.New(out)
@@ -117,6 +129,12 @@ func Up(ctx context.Context, o Options) error {
 		return err
 	}
 	etcdBin, kube := bins.Etcd, bins.KubernetesBinaries
+	var promBins *toolchain.PrometheusBinaries
+	if o.Prometheus {
+		if promBins, err = tc.Prometheus(ctx); err != nil {
+			return err
+		}
+	}
 	certs, err := ensurePKI(filepath.Join(o.DataDir, "pki"))
 	if err != nil {
 		return err
@@ -214,6 +232,20 @@ func Up(ctx context.Context, o Options) error {
 	}
 	procs = append(procs, kcm)
 
+	var promURL string
+	if o.Prometheus {
+		_, _ = fmt.Fprintf(out, "Starting Prometheus %s on 127.0.0.1:%d\n", promBins.Version, cfg.PrometheusPort)
+		prom, url, err := startPrometheus(ctx, prometheusRun{
+			bin: promBins, dataDir: o.DataDir, port: cfg.PrometheusPort, interval: o.PrometheusInterval,
+			managerMetrics: cfg.MetricsBindAddress, log: o.Log, onRestart: con.Restarted,
+		})
+		if err != nil {
+			return err
+		}
+		procs = append(procs, prom)
+		promURL = url
+	}
+
 	restCfg, err := certs.restConfig(server, "admin")
 	if err != nil {
 		return err
@@ -287,7 +319,7 @@ func Up(ctx context.Context, o Options) error {
 			return webhookStarted(nil) == nil, nil
 		})
 		if err == nil {
-			_, _ = fmt.Fprint(out, banner(o, kcPath))
+			_, _ = fmt.Fprint(out, banner(o, kcPath, promURL))
 		}
 	}()
 	if err := mgr.Start(ctx); err != nil {
@@ -318,7 +350,7 @@ func memoryGuard(cfg *Config, out io.Writer) (cpprocess.MemoryGuard, error) {
 
 // banner tells the person who ran `kumo up` how to use it, in commands
 // that run as typed in another shell.
-func banner(o Options, kubeconfig string) string {
+func banner(o Options, kubeconfig, prometheusURL string) string {
 	kumo := o.Command
 	if kumo == "" {
 		kumo = "kumo"
@@ -333,6 +365,9 @@ func banner(o Options, kubeconfig string) string {
 	fmt.Fprintf(&b, "  export KUBECONFIG=%s\n", ShellQuote(kubeconfig))
 	for _, c := range []string{"kubectl get regions", "kubectl apply -f examples/cluster.yaml", "kubectl get clusters -w", "status", "logs -f"} {
 		fmt.Fprintf(&b, "  %s %s\n", kumo, c)
+	}
+	if prometheusURL != "" {
+		fmt.Fprintf(&b, "\nPrometheus (HTTP API, rules, alerts): %s\n", prometheusURL)
 	}
 	fmt.Fprintf(&b, "\nCtrl-C or %q stops Kumo; %q again resumes where it left off.\n", kumo+" down", up)
 	fmt.Fprintf(&b, "What happens to clusters follows; the details are in %s.\n\n", LogDir(o.DataDir))
