@@ -2,7 +2,7 @@ package prometheus
 
 import (
 	"context"
-		"os"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
