@@ -59,12 +59,17 @@ func WriteTo(dir string, interval time.Duration) error {
 }
 
 // WriteTargets writes the targets of a scrape job for Prometheus's file
-// discovery, atomically: Prometheus rereads the file when it changes.
-func WriteTargets(dir, job string, targets []string) error {
+// discovery, with labels for all of them (e.g. __metrics_path__),
+// atomically: Prometheus rereads the file when it changes.
+func WriteTargets(dir, job string, targets []string, labels map[string]string) error {
 	if targets == nil {
 		targets = []string{}
 	}
-	data, err := json.Marshal([]map[string][]string{{"targets": targets}})
+	type group struct {
+		Targets []string          `json:"targets"`
+		Labels  map[string]string `json:"labels,omitempty"`
+	}
+	data, err := json.Marshal([]group{{Targets: targets, Labels: labels}})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 
@@ -54,8 +55,8 @@ func TestRules(t *testing.T) {
 	dir := t.TempDir()
 	g.Expect(WriteTo(dir, 0)).To(Succeed())
 	g.Expect(os.ReadFile(filepath.Join(dir, "rules", "steal.rules.yml"))).NotTo(BeEmpty())
-	g.Expect(WriteTargets(dir, ManagerJob, []string{"127.0.0.1:23810"})).To(Succeed())
-	g.Expect(WriteTargets(dir, NodeJob, nil)).To(Succeed())
+	g.Expect(WriteTargets(dir, ManagerJob, []string{"127.0.0.1:23810"}, nil)).To(Succeed())
+	g.Expect(WriteTargets(dir, NodeJob, []string{"127.0.0.1:23810"}, map[string]string{"__metrics_path__": "/metrics/nodes"})).To(Succeed())
 	g.Expect(run(t, pt, "check", "config", filepath.Join(dir, ConfigFile))).To(ContainSubstring("SUCCESS"))
 }
 
@@ -84,4 +85,25 @@ func TestDashboards(t *testing.T) {
 			run(t, pt, "promql", "format", "--experimental", q)
 		}
 	}
+}
+
+// TestWriteTo: the configuration is written with the intervals asked for,
+// and the targets files in file discovery's format.
+func TestWriteTo(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	g.Expect(WriteTo(dir, 2*time.Second)).To(Succeed())
+	cfg, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(cfg)).To(ContainSubstring("  scrape_interval: 2s\n  evaluation_interval: 2s\n"))
+	g.Expect(filepath.Join(dir, "rules", "alerts.rules.yml")).To(BeAnExistingFile())
+	g.Expect(filepath.Join(dir, "dashboards")).NotTo(BeADirectory())
+
+	g.Expect(WriteTargets(dir, NodeJob, []string{"127.0.0.1:1"}, map[string]string{"__metrics_path__": "/metrics/nodes"})).To(Succeed())
+	data, err := os.ReadFile(filepath.Join(dir, "targets", "node.json"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(data).To(MatchJSON(`[{"targets":["127.0.0.1:1"],"labels":{"__metrics_path__":"/metrics/nodes"}}]`))
+	g.Expect(WriteTargets(dir, ManagerJob, nil, nil)).To(Succeed())
+	data, _ = os.ReadFile(filepath.Join(dir, "targets", "kumo-manager.json"))
+	g.Expect(data).To(MatchJSON(`[{"targets":[]}]`))
 }

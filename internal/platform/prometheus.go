@@ -42,11 +42,11 @@ func startPrometheus(ctx context.Context, r prometheusRun) (*process.Supervisor,
 	if err != nil {
 		return nil, "", err
 	}
-	if err := promconfig.WriteTargets(dir, promconfig.ManagerJob, []string{target}); err != nil {
+	if err := promconfig.WriteTargets(dir, promconfig.ManagerJob, []string{target}, nil); err != nil {
 		return nil, "", err
 	}
 	// The sim's node_exporter series are not served yet: no node targets.
-	if err := promconfig.WriteTargets(dir, promconfig.NodeJob, nil); err != nil {
+	if err := promconfig.WriteTargets(dir, promconfig.NodeJob, nil, nil); err != nil {
 		return nil, "", err
 	}
 	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(r.port))
