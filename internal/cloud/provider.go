@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 )
 
@@ -71,6 +73,36 @@ type Capacity struct {
 	MemoryMiB     int64
 	UsedMemoryMiB int64
 	Servers       int32
+}
+
+// Hypervisor is one host of a region and what is placed on it.
+type Hypervisor struct {
+	Name  string
+	Cores int32
+	// VCPUs is sellable vCPUs: Cores times the region's overcommit ratio.
+	VCPUs              int32
+	AllocatedVCPUs     int32
+	MemoryMiB          int64
+	AllocatedMemoryMiB int64
+	Servers            int32
+}
+
+// HypervisorLister is implemented by providers that can list a region's
+// hypervisors (an operator's API: OpenStack's os-hypervisors). Exporters
+// read it; controllers do not need it.
+type HypervisorLister interface {
+	ListHypervisors(ctx context.Context, region string) ([]Hypervisor, error)
+}
+
+// NodeExporterPort is where node_exporter listens on a VM. Prometheus
+// labels what it scrapes there instance="<address>:9100", and Kumo's
+// exporters name a VM's node the same way, so that one query joins them.
+const NodeExporterPort = 9100
+
+// NodeExporterInstance is the instance label of the node_exporter of the
+// VM at address.
+func NodeExporterInstance(address string) string {
+	return net.JoinHostPort(address, strconv.Itoa(NodeExporterPort))
 }
 
 // Flavor is a VM size.

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -31,6 +33,7 @@ import (
 	"github.com/kumo-dev/kumo/internal/controller/quota"
 	"github.com/kumo-dev/kumo/internal/controller/region"
 	"github.com/kumo-dev/kumo/internal/controlplane"
+	"github.com/kumo-dev/kumo/internal/exporter"
 	"github.com/kumo-dev/kumo/internal/nodes"
 	"github.com/kumo-dev/kumo/internal/nodes/kube"
 	"github.com/kumo-dev/kumo/internal/tenant"
@@ -98,6 +101,20 @@ func WebhookConfiguration(baseURL string, caBundle []byte) *admissionregistratio
 	}
 }
 
+// machineExporter serves kumo_machine_info and the hypervisors' figures on
+// the manager's /metrics.
+func machineExporter(mgr ctrl.Manager, o Options) *exporter.Runnable {
+	var regions func() []string
+	var hypervisors cloud.HypervisorLister
+	if o.Sim != nil {
+		regions, hypervisors = o.Sim.Regions, o.Sim
+	}
+	return &exporter.Runnable{
+		Collector: exporter.NewCollector(regions, hypervisors),
+		Cache:     mgr.GetCache(), Registry: ctrlmetrics.Registry, Log: mgr.GetLogger().WithName("machine-exporter"),
+	}
+}
+
 // cacheOptions keep in memory only what the controllers read: Secrets of
 // Kumo's clusters (not every Secret of the management cluster) and no
 // managedFields, which are often the largest part of an object.
@@ -122,10 +139,15 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if o.Webhook.Port != 0 {
 		hooks = webhook.NewServer(o.Webhook)
 	}
+	metricsOpts := metricsserver.Options{BindAddress: o.MetricsAddr}
+	if o.Sim != nil {
+		// node_exporter's series of every sim VM, one endpoint for all.
+		metricsOpts.ExtraHandlers = map[string]http.Handler{sim.NodeExporterPath: &sim.NodeMetrics{Cloud: o.Sim}}
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  Scheme(),
 		Logger:                  quietStop(o.Log),
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsOpts,
 		HealthProbeBindAddress:  o.HealthAddr,
 		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElection,
@@ -147,6 +169,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 			return nil, err
 		}
 		backend = kb
+	}
+	if err := mgr.Add(machineExporter(mgr, o)); err != nil {
+		return nil, err
 	}
 	if err := (&region.Reconciler{Client: mgr.GetClient(), Provider: o.Provider, Sim: o.Sim, ResyncPeriod: o.RegionResyncPeriod}).SetupWithManager(mgr); err != nil {
 		return nil, err

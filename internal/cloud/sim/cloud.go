@@ -34,6 +34,8 @@ type Options struct {
 	// RateLimit is the API rate limit that every Provider call counts
 	// against, as a real cloud's API has one; the zero value is no limit.
 	RateLimit RateLimit
+	// CPU is the demand of VMs without load set; nil means DefaultCPUProfile.
+	CPU *CPUProfile
 }
 
 // RateLimit is a token bucket: a call takes a token, and one that finds
@@ -69,6 +71,8 @@ type Cloud struct {
 	// calls it refused.
 	limiter *rate.Limiter
 	refused int
+	// cpu models the VMs' CPU demand and steal; it has its own lock.
+	cpu *cpuModel
 }
 
 type fault struct {
@@ -88,11 +92,24 @@ func New(opts Options) (*Cloud, error) {
 			return nil, fmt.Errorf("creating sim cloud state directory: %w", err)
 		}
 	}
+	profile := DefaultCPUProfile
+	if opts.CPU != nil {
+		profile = *opts.CPU
+	}
+	if err := profile.validate(); err != nil {
+		return nil, err
+	}
 	st, d, err := load(opts.StatePath)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cloud{opts: opts, st: st, disk: d, faults: map[Op]fault{}}
+	c := &Cloud{opts: opts, st: st, disk: d, faults: map[Op]fault{}, cpu: newCPUModel(profile, opts.Now)}
+	for _, r := range st.Regions {
+		c.cpu.setHypervisors(r)
+		for _, s := range r.Servers {
+			c.cpu.add(s)
+		}
+	}
 	c.SetRateLimit(opts.RateLimit)
 	return c, nil
 }
@@ -175,6 +192,7 @@ func (c *Cloud) CreateServer(ctx context.Context, regionName string, req cloud.C
 		r.LastHost = lastHost
 		return nil, err
 	}
+	c.cpu.add(s)
 	out := c.view(s)
 	return &out, nil
 }
@@ -198,6 +216,7 @@ func (c *Cloud) DeleteServer(ctx context.Context, regionName, id string) error {
 		r.addServer(s)
 		return err
 	}
+	c.cpu.remove(id)
 	return nil
 }
 

@@ -2,7 +2,9 @@ package sim
 
 import (
 	"cmp"
+	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -31,16 +33,7 @@ type RegionConfig struct {
 }
 
 // Hypervisor is one host of a region and what is placed on it.
-type Hypervisor struct {
-	Name  string
-	Cores int32
-	// VCPUs is sellable vCPUs: Cores times the region's overcommit ratio.
-	VCPUs              int32
-	AllocatedVCPUs     int32
-	MemoryMiB          int64
-	AllocatedMemoryMiB int64
-	Servers            int32
-}
+type Hypervisor = cloud.Hypervisor
 
 // EnsureRegion creates the region or brings it to cfg. Growing adds
 // hypervisors; shrinking removes trailing ones and fails if they host servers;
@@ -99,6 +92,7 @@ func (c *Cloud) EnsureRegion(name string, cfg RegionConfig) error {
 		}
 		return fmt.Errorf("ensuring region %q: %w", name, err)
 	}
+	c.cpu.setHypervisors(r)
 	return nil
 }
 
@@ -124,6 +118,22 @@ func (c *Cloud) Hypervisors(regionName string) ([]Hypervisor, error) {
 		})
 	}
 	return out, nil
+}
+
+// ListHypervisors is Hypervisors for exporters (cloud.HypervisorLister). It
+// is an operator's read, not counted against the API rate limit.
+func (c *Cloud) ListHypervisors(ctx context.Context, regionName string) ([]Hypervisor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.Hypervisors(regionName)
+}
+
+// Regions lists the names of the regions, sorted.
+func (c *Cloud) Regions() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Sorted(maps.Keys(c.st.Regions))
 }
 
 // region returns the named region; the caller holds c.mu.
