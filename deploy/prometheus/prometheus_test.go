@@ -48,7 +48,7 @@ func TestRules(t *testing.T) {
 
 	out := run(t, pt, append([]string{"check", "rules"}, rules...)...)
 	g.Expect(out).To(ContainSubstring("SUCCESS: 9 rules found"))
-	g.Expect(out).To(ContainSubstring("SUCCESS: 4 rules found"))
+	g.Expect(out).To(ContainSubstring("SUCCESS: 5 rules found"))
 	g.Expect(run(t, pt, append([]string{"test", "rules"}, tests...)...)).To(ContainSubstring("SUCCESS"))
 
 	// The configuration as kumo up writes it, targets files included.

@@ -10,6 +10,7 @@ import (
 	"github.com/go-logr/logr"
 
 	promconfig "github.com/kumo-dev/kumo/deploy/prometheus"
+	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	"github.com/kumo-dev/kumo/internal/process"
 	"github.com/kumo-dev/kumo/internal/toolchain"
 )
@@ -31,8 +32,8 @@ type prometheusRun struct {
 }
 
 // startPrometheus runs the pinned Prometheus, supervised, on 127.0.0.1 with
-// deploy/prometheus's configuration and rules, scraping the manager, and
-// waits until it is ready. It returns its URL.
+// deploy/prometheus's configuration and rules, scraping the manager and
+// the sim's node exporters, and waits until it is ready. It returns its URL.
 func startPrometheus(ctx context.Context, r prometheusRun) (*process.Supervisor, string, error) {
 	dir := PrometheusDir(r.dataDir)
 	if err := promconfig.WriteTo(dir, r.interval); err != nil {
@@ -45,8 +46,9 @@ func startPrometheus(ctx context.Context, r prometheusRun) (*process.Supervisor,
 	if err := promconfig.WriteTargets(dir, promconfig.ManagerJob, []string{target}, nil); err != nil {
 		return nil, "", err
 	}
-	// The sim's node_exporter series are not served yet: no node targets.
-	if err := promconfig.WriteTargets(dir, promconfig.NodeJob, nil, nil); err != nil {
+	// The sim cloud's VMs' node_exporter series, all from one path of the
+	// manager's metrics endpoint.
+	if err := promconfig.WriteTargets(dir, promconfig.NodeJob, []string{target}, map[string]string{"__metrics_path__": sim.NodeExporterPath}); err != nil {
 		return nil, "", err
 	}
 	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(r.port))

@@ -58,9 +58,10 @@ func promGet(u string, into any) error {
 }
 
 // TestPrometheus: `kumo up --prometheus` runs the real Prometheus, prints
-// its URL, loads Kumo's rules without errors, scrapes the manager, answers
-// every dashboard query, keeps its data in the data directory and is
-// restarted when it dies.
+// its URL, loads Kumo's rules without errors, scrapes the manager and the
+// sim's node exporters, joins a cluster's nodes' steal with their
+// hypervisors, answers every dashboard query, keeps its data in the data
+// directory and is restarted when it dies.
 func TestPrometheus(t *testing.T) {
 	promPort := freePort(t)
 	metrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
@@ -110,7 +111,7 @@ func TestPrometheus(t *testing.T) {
 				}
 			}
 		}
-		return len(rules.Data.Groups) == 3 && n == 13 && len(bad) == 0, fmt.Sprint(len(rules.Data.Groups), " groups, ", n, " rules, ", bad)
+		return len(rules.Data.Groups) == 3 && n == 14 && len(bad) == 0, fmt.Sprint(len(rules.Data.Groups), " groups, ", n, " rules, ", bad)
 	})
 
 	// The dashboards' queries run (the series they read may not exist yet).
@@ -124,6 +125,48 @@ func TestPrometheus(t *testing.T) {
 				t.Errorf("%s: %v", d.File, err)
 			}
 		}
+	}
+
+	// The join: a cluster's nodes' steal (node_cpu_seconds_total of the
+	// sim's VMs) with their team, cluster and hypervisor (kumo_machine_info),
+	// read back as the recording rule's series.
+	p.kubectl("apply", "-f", "../../examples/cluster.yaml")
+	want := map[string]string{} // node -> hypervisor, from the Machines
+	p.eventually(3*time.Minute, "the Machines of cluster demo on their hypervisors", func() (bool, string) {
+		out, err := p.kubectlErr("get", "machines", "-n", "default", "-o",
+			`jsonpath={range .items[*]}{.status.nodeName} {.status.hypervisor}{"\n"}{end}`)
+		clear(want)
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if f := strings.Fields(line); len(f) == 2 {
+				want[f[0]] = f[1]
+			}
+		}
+		return err == nil && len(want) == 3, out
+	})
+	p.eventually(2*time.Minute, "the joined steal series of demo's nodes", func() (bool, string) {
+		s, err := promQuery(base, `kumo:node_cpu_steal:ratio_rate1m{cluster="demo"}`)
+		if err != nil || len(s) != len(want) {
+			return false, fmt.Sprint(s, err)
+		}
+		for _, x := range s {
+			m := x.Metric
+			if want[m["node"]] != m["hypervisor"] || m["team"] != "default" || m["region"] != "tokyo-1" ||
+				m["pool"] != "default" || !strings.HasSuffix(m["instance"], ":9100") {
+				return false, fmt.Sprint(s)
+			}
+		}
+		return true, ""
+	})
+	// Per hypervisor: the steal of demo's, and every hypervisor's allocation.
+	for q, n := range map[string]int{
+		`up{job="node"} == 1`: 1,
+		`region_hypervisor:node_cpu_steal:ratio_max and on (region, hypervisor) kumo:node_cpu_steal:ratio_rate1m{cluster="demo"}`: len(distinct(want)),
+		`region_hypervisor:kumo_hypervisor_vcpus_allocated_per_core:ratio`:                                                        24 + 16,
+	} {
+		p.eventually(time.Minute, q, func() (bool, string) {
+			s, err := promQuery(base, q)
+			return err == nil && len(s) == n, fmt.Sprint(s, err)
+		})
 	}
 
 	blocks := filepath.Join(p.dataDir, "prometheus", "data", "wal")
@@ -159,4 +202,13 @@ func TestPrometheus(t *testing.T) {
 // prometheusPIDs are the Prometheus processes of the platform at dataDir.
 func prometheusPIDs(dataDir string) []int {
 	return pidsMatching("--storage.tsdb.path=" + filepath.Join(dataDir, "prometheus", "data"))
+}
+
+// distinct are the distinct values of m.
+func distinct(m map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for _, v := range m {
+		out[v] = true
+	}
+	return out
 }
