@@ -72,6 +72,10 @@ func TestPrometheus(t *testing.T) {
 		t.Fatalf("kumo up did not print Prometheus's URL %s:\n%s", base, p.terminal())
 	}
 
+	if out, _, _ := runKumo(t, "status", "--data-dir", p.dataDir); !regexp.MustCompile(`(?m)^  Prometheus +`+regexp.QuoteMeta(base)+`$`).MatchString(out) {
+		t.Errorf("kumo status does not show Prometheus at %s:\n%s", base, out)
+	}
+
 	p.eventually(time.Minute, "Prometheus to scrape the manager", func() (bool, string) {
 		up, err := promQuery(base, `up{job="kumo-manager"}`)
 		if err != nil || len(up) != 1 {
