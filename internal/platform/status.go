@@ -30,7 +30,7 @@ type Status struct {
 	// Prometheus is the URL of `kumo up --prometheus`'s Prometheus, if it
 	// answers.
 	Prometheus string `json:"prometheus,omitempty"`
-	Logs       string  `json:"logs"`
+	Logs       string `json:"logs"`
 	// Clusters are read from the management API while the platform runs;
 	// ClustersError says why they could not be.
 	Clusters      []ClusterStatus `json:"clusters"`

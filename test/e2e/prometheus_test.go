@@ -72,7 +72,7 @@ func TestPrometheus(t *testing.T) {
 		t.Fatalf("kumo up did not print Prometheus's URL %s:\n%s", base, p.terminal())
 	}
 
-	if out, _, _ := runKumo(t, "status", "--data-dir", p.dataDir); !regexp.MustCompile(`(?m)^  Prometheus +`+regexp.QuoteMeta(base)+`$`).MatchString(out) {
+	if out, _, _ := runKumo(t, "status", "--data-dir", p.dataDir); !regexp.MustCompile(`(?m)^  Prometheus +` + regexp.QuoteMeta(base) + `$`).MatchString(out) {
 		t.Errorf("kumo status does not show Prometheus at %s:\n%s", base, out)
 	}
 
