@@ -2,7 +2,9 @@ package toolchain
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -31,9 +33,16 @@ type PrometheusBinaries struct {
 }
 
 // PrometheusVersion is the Prometheus release of the pinned module.
-func PrometheusVersion() string {
-	minor, patch, _ := strings.Cut(strings.TrimPrefix(PrometheusModuleVersion, "v0."), ".")
-	return minor[:1] + "." + strings.TrimLeft(minor[1:], "0") + "." + patch
+func PrometheusVersion() string { return prometheusRelease(PrometheusModuleVersion) }
+
+// prometheusRelease turns a module version v0.MNN.P into Prometheus M.NN.P.
+func prometheusRelease(module string) string {
+	mm, patch, _ := strings.Cut(strings.TrimPrefix(module, "v0."), ".")
+	n, err := strconv.Atoi(mm)
+	if err != nil {
+		return module
+	}
+	return fmt.Sprintf("%d.%d.%s", n/100, n%100, patch)
 }
 
 // Prometheus returns the pinned Prometheus and promtool, building them if

@@ -142,7 +142,10 @@ func runOutput(bin string, args ...string) (string, error) {
 }
 
 func TestPrometheusVersion(t *testing.T) {
-	NewWithT(t).Expect(PrometheusVersion()).To(Equal("3.16.0"))
+	g := NewWithT(t)
+	g.Expect(PrometheusVersion()).To(Equal("3.16.0"))
+	g.Expect(prometheusRelease("v0.300.1")).To(Equal("3.0.1"))
+	g.Expect(prometheusRelease("v0.316.0")).To(Equal("3.16.0"))
 }
 
 // TestBuiltPrometheusReportsItsVersion checks the real cached build of
