@@ -117,6 +117,8 @@ func Up(ctx context.Context, o Options) error {
 	check := *cfg
 	if !o.Prometheus { // its port, kept from an earlier run, may be busy
 		check.PrometheusPort = 0
+	} else if _, err := scrapeAddress(cfg.MetricsBindAddress); err != nil {
+		return err
 	}
 	if err := checkPorts(&check, reg); err != nil {
 		return err
