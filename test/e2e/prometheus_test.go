@@ -63,6 +63,13 @@ func promGet(u string, into any) error {
 // hypervisors, answers every dashboard query, keeps its data in the data
 // directory and is restarted when it dies.
 func TestPrometheus(t *testing.T) {
+	// Without the manager's metrics there is nothing to scrape: refused
+	// before anything starts.
+	_, errOut, code := runKumo(t, "up", "--data-dir", t.TempDir(), "--prometheus", "--metrics-bind-address", "0")
+	if code == 0 || !strings.Contains(errOut, `--prometheus scrapes the manager's metrics, which are off (--metrics-bind-address "0")`) {
+		t.Errorf("kumo up --prometheus --metrics-bind-address 0: exit %d\n%s", code, errOut)
+	}
+
 	promPort := freePort(t)
 	metrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p := startPlatform(t, "--prometheus", "--prometheus-port", fmt.Sprint(promPort),
