@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
@@ -32,6 +33,7 @@ import (
 	"github.com/kumo-dev/kumo/internal/controller/machine"
 	"github.com/kumo-dev/kumo/internal/controller/quota"
 	"github.com/kumo-dev/kumo/internal/controller/region"
+	"github.com/kumo-dev/kumo/internal/controller/simload"
 	"github.com/kumo-dev/kumo/internal/controlplane"
 	"github.com/kumo-dev/kumo/internal/exporter"
 	"github.com/kumo-dev/kumo/internal/nodes"
@@ -124,6 +126,11 @@ func cacheOptions() cache.Options {
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Label: labels.NewSelector().Add(*kumoSecrets)},
+			// The only ConfigMap the manager reads: the sim's CPU load.
+			&corev1.ConfigMap{}: {
+				Namespaces: map[string]cache.Config{simload.Namespace: {}},
+				Field:      fields.OneTermEqualSelector("metadata.name", simload.ConfigMapName),
+			},
 		},
 	}
 }
@@ -175,6 +182,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}
 	if err := (&region.Reconciler{Client: mgr.GetClient(), Provider: o.Provider, Sim: o.Sim, ResyncPeriod: o.RegionResyncPeriod}).SetupWithManager(mgr); err != nil {
 		return nil, err
+	}
+	if o.Sim != nil {
+		if err := (&simload.Reconciler{Client: mgr.GetClient(), Sim: o.Sim}).SetupWithManager(mgr); err != nil {
+			return nil, err
+		}
 	}
 	if err := (&cluster.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Runtime: o.Runtime, Nodes: backend,

@@ -117,17 +117,19 @@ func TestCheckPortsNamesTheFlag(t *testing.T) {
 
 func TestBannerRunsAsTyped(t *testing.T) {
 	g := NewWithT(t)
-	b := banner(Options{DataDir: "/tmp/kumo two", Command: "bin/kumo"}, "/tmp/kumo two/kubeconfig", "")
+	b := banner(Options{DataDir: "/tmp/kumo two", Command: "bin/kumo"}, "/tmp/kumo two/kubeconfig", "127.0.0.1:23810", "")
 	g.Expect(b).To(ContainSubstring("  export KUMO_DATA_DIR='/tmp/kumo two'\n"))
 	g.Expect(b).To(ContainSubstring("  export KUBECONFIG='/tmp/kumo two/kubeconfig'\n"))
 	g.Expect(b).To(ContainSubstring("  bin/kumo kubectl get regions\n"))
 	g.Expect(b).To(ContainSubstring(`"bin/kumo up --data-dir '/tmp/kumo two'" again`))
+	g.Expect(b).To(ContainSubstring("  http://127.0.0.1:23810/metrics "))
+	g.Expect(b).To(ContainSubstring("  http://127.0.0.1:23810/metrics/nodes "))
 	for _, line := range strings.Split(b, "\n") {
 		g.Expect(line).NotTo(MatchRegexp(`^\s*kumo `), "a bare kumo may not be on PATH")
 	}
-	g.Expect(banner(Options{DataDir: homeDataDir(), Command: "kumo"}, "k", "")).NotTo(ContainSubstring("KUMO_DATA_DIR"))
-	g.Expect(b).NotTo(ContainSubstring("Prometheus"))
-	g.Expect(banner(Options{DataDir: "/tmp/k", Command: "kumo"}, "k", "http://127.0.0.1:23813")).To(ContainSubstring("http://127.0.0.1:23813"))
+	g.Expect(banner(Options{DataDir: homeDataDir(), Command: "kumo"}, "k", "0", "")).NotTo(Or(ContainSubstring("KUMO_DATA_DIR"), ContainSubstring("/metrics")))
+	g.Expect(b).NotTo(ContainSubstring("Prometheus ("))
+	g.Expect(banner(Options{DataDir: "/tmp/k", Command: "kumo"}, "k", "0", "http://127.0.0.1:23813")).To(ContainSubstring("\nPrometheus (HTTP API, rules, alerts): http://127.0.0.1:23813\n"))
 }
 
 // TestConfigPrometheusPort: a platform holds a port for Prometheus only once

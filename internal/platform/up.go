@@ -321,7 +321,7 @@ func Up(ctx context.Context, o Options) error {
 			return webhookStarted(nil) == nil, nil
 		})
 		if err == nil {
-			_, _ = fmt.Fprint(out, banner(o, kcPath, promURL))
+			_, _ = fmt.Fprint(out, banner(o, kcPath, cfg.MetricsBindAddress, promURL))
 		}
 	}()
 	if err := mgr.Start(ctx); err != nil {
@@ -351,8 +351,10 @@ func memoryGuard(cfg *Config, out io.Writer) (cpprocess.MemoryGuard, error) {
 }
 
 // banner tells the person who ran `kumo up` how to use it, in commands
-// that run as typed in another shell.
-func banner(o Options, kubeconfig, prometheusURL string) string {
+// that run as typed in another shell, and where its metrics are (metrics is
+// the manager's metrics address; "0" serves none) and its Prometheus ("" if
+// none).
+func banner(o Options, kubeconfig, metrics, prometheusURL string) string {
 	kumo := o.Command
 	if kumo == "" {
 		kumo = "kumo"
@@ -367,6 +369,11 @@ func banner(o Options, kubeconfig, prometheusURL string) string {
 	fmt.Fprintf(&b, "  export KUBECONFIG=%s\n", ShellQuote(kubeconfig))
 	for _, c := range []string{"kubectl get regions", "kubectl apply -f examples/cluster.yaml", "kubectl get clusters -w", "status", "logs -f"} {
 		fmt.Fprintf(&b, "  %s %s\n", kumo, c)
+	}
+	if metrics != "" && metrics != "0" {
+		fmt.Fprintf(&b, "\nMetrics (Prometheus text; scrape with honor_labels: true, they carry instance labels):\n")
+		fmt.Fprintf(&b, "  http://%s/metrics        the manager and machine_exporter (kumo_machine_info, kumo_hypervisor_*)\n", metrics)
+		fmt.Fprintf(&b, "  http://%s%s  node_exporter's node_cpu_seconds_total of every sim VM\n", metrics, sim.NodeExporterPath)
 	}
 	if prometheusURL != "" {
 		fmt.Fprintf(&b, "\nPrometheus (HTTP API, rules, alerts): %s\n", prometheusURL)

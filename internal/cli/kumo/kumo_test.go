@@ -144,6 +144,34 @@ func TestTenantAddFlags(t *testing.T) {
 	}
 }
 
+// TestSimLoadFlags: one of --machine, --hypervisor (each with --cpu) and
+// --clear, or none to show the load.
+func TestSimLoadFlags(t *testing.T) {
+	tests := map[string]struct {
+		args []string // after "sim load"
+		err  string   // part of the error; "no Kumo platform" when the flags pass
+	}{
+		"show":                {err: "no Kumo platform is running"},
+		"a machine":           {args: []string{"--machine", "team-a/web-default-0", "--cpu", "2"}, err: "no Kumo platform is running"},
+		"a hypervisor":        {args: []string{"--hypervisor", "tokyo-1/tokyo-1-hv-001", "--cpu", "40.5"}, err: "no Kumo platform is running"},
+		"clear":               {args: []string{"--clear"}, err: "no Kumo platform is running"},
+		"no cores":            {args: []string{"--machine", "team-a/web-default-0"}, err: "--cpu CORES is required"},
+		"cores of nobody":     {args: []string{"--cpu", "2"}, err: "--cpu needs --machine or --hypervisor"},
+		"two at once":         {args: []string{"--machine", "a/b", "--clear"}, err: "give one of --machine, --hypervisor and --clear"},
+		"negative":            {args: []string{"--hypervisor", "r/h", "--cpu", "-1"}, err: "--cpu -1: need a number of cores, 0 or more"},
+		"not a number":        {args: []string{"--hypervisor", "r/h", "--cpu", "NaN"}, err: "--cpu NaN: need a number of cores"},
+		"not a number at all": {args: []string{"--hypervisor", "r/h", "--cpu", "many"}, err: `invalid argument "many" for "--cpu" flag`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			args := append([]string{"sim", "load", "--data-dir", t.TempDir()}, tc.args...)
+			_, _, err := run(t, args...)
+			g.Expect(err).To(MatchError(ContainSubstring(tc.err)))
+		})
+	}
+}
+
 func TestStatusWithoutPlatform(t *testing.T) {
 	g := NewWithT(t)
 	dir := t.TempDir()

@@ -18,13 +18,13 @@ import (
 // flat is a profile without noise: every VM asks for a quarter of its vCPUs.
 var flat = sim.CPUProfile{Utilisation: 0.25, Step: 10 * time.Second, SystemShare: 0.2}
 
-// cpuCloud is a region "r" of hypervisors of 4 cores (16 vCPUs) and
-// servers of 2 vCPUs (m1.medium) on them, named s0, s1, ...
-func cpuCloud(t *testing.T, profile sim.CPUProfile, hypervisors int32, servers int) (*sim.Cloud, *clock, []*cloud.Server) {
+// cpuCloud is a region "r" of one hypervisor of 4 cores (16 vCPUs) and
+// servers of 2 vCPUs (m1.medium) on it, named s0, s1, ...
+func cpuCloud(t *testing.T, profile sim.CPUProfile, servers int) (*sim.Cloud, *clock, []*cloud.Server) {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	c := newCloud(t, sim.Options{Now: clk.Now, CPU: &profile},
-		map[string]sim.RegionConfig{"r": {Hypervisors: hypervisors, Cores: 4, MemoryGiB: 64}})
+		map[string]sim.RegionConfig{"r": {Hypervisors: 1, Cores: 4, MemoryGiB: 64}})
 	var out []*cloud.Server
 	for i := range servers {
 		s, err := c.CreateServer(context.Background(), "r", cloud.CreateRequest{Name: fmt.Sprintf("s%d", i), Flavor: "m1.medium"})
@@ -80,7 +80,7 @@ func TestCPUShares(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			g := NewWithT(t)
-			c, clk, servers := cpuCloud(t, flat, 1, tt.servers)
+			c, clk, servers := cpuCloud(t, flat, tt.servers)
 			l := sim.Load{VMs: map[string]float64{}, External: map[sim.HypervisorRef]float64{{Region: "r", Name: "r-hv-001"}: tt.external}}
 			for i, d := range tt.vmLoad {
 				l.VMs[servers[i].ID] = d
@@ -108,7 +108,7 @@ func TestCPUShares(t *testing.T) {
 
 func TestCPULoadClearAndChange(t *testing.T) {
 	g := NewWithT(t)
-	c, clk, servers := cpuCloud(t, flat, 1, 2)
+	c, clk, servers := cpuCloud(t, flat, 2)
 	hv := sim.HypervisorRef{Region: "r", Name: "r-hv-001"}
 	clk.Step(10 * time.Second)
 	g.Expect(vmCPUs(c)["s0"].StealSeconds).To(BeZero())
@@ -146,7 +146,7 @@ func TestCPULoadClearAndChange(t *testing.T) {
 
 func TestCPULoadRefused(t *testing.T) {
 	g := NewWithT(t)
-	c, _, servers := cpuCloud(t, flat, 1, 1)
+	c, _, servers := cpuCloud(t, flat, 1)
 	err := c.SetLoad(sim.Load{VMs: map[string]float64{servers[0].ID: -1}})
 	g.Expect(err).To(MatchError(ContainSubstring("is not a number of cores")))
 	_, err = sim.New(sim.Options{CPU: &sim.CPUProfile{Utilisation: 2}})
@@ -158,7 +158,7 @@ func TestCPULoadRefused(t *testing.T) {
 // changes from step to step, and counters never go back.
 func TestCPUNoise(t *testing.T) {
 	g := NewWithT(t)
-	c, clk, _ := cpuCloud(t, sim.DefaultCPUProfile, 1, 8)
+	c, clk, _ := cpuCloud(t, sim.DefaultCPUProfile, 8)
 	seen := map[float64]bool{}
 	var last sim.VMCPU
 	for range 30 {
@@ -199,7 +199,7 @@ func TestCPUAfterReload(t *testing.T) {
 
 func TestNodeMetrics(t *testing.T) {
 	g := NewWithT(t)
-	c, clk, servers := cpuCloud(t, flat, 1, 3)
+	c, clk, servers := cpuCloud(t, flat, 3)
 	g.Expect(c.SetLoad(sim.Load{External: map[sim.HypervisorRef]float64{{Region: "r", Name: "r-hv-001"}: 5.5}})).To(Succeed())
 	clk.Step(10 * time.Second)
 

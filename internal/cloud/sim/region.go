@@ -71,7 +71,7 @@ func (c *Cloud) EnsureRegion(name string, cfg RegionConfig) error {
 		r.Hypervisors = r.Hypervisors[:want]
 	}
 	for i := len(r.Hypervisors); i < want; i++ {
-		r.Hypervisors = append(r.Hypervisors, hypervisor{Name: fmt.Sprintf("%s-hv-%03d", name, i+1)})
+		r.Hypervisors = append(r.Hypervisors, hypervisor{Name: HypervisorName(name, i)})
 	}
 	for i := range r.Hypervisors {
 		r.Hypervisors[i].Cores = cfg.Cores
@@ -95,6 +95,9 @@ func (c *Cloud) EnsureRegion(name string, cfg RegionConfig) error {
 	c.cpu.setHypervisors(r)
 	return nil
 }
+
+// HypervisorName is the name of the i-th hypervisor (from 0) of a region.
+func HypervisorName(region string, i int) string { return fmt.Sprintf("%s-hv-%03d", region, i+1) }
 
 // Hypervisors lists the region's hypervisors in creation order.
 func (c *Cloud) Hypervisors(regionName string) ([]Hypervisor, error) {
