@@ -60,7 +60,7 @@ func promGet(u string, into any) error {
 // TestPrometheus: `kumo up --prometheus` runs the real Prometheus, prints
 // its URL, loads Kumo's rules without errors, scrapes the manager and the
 // sim's node exporters, joins a cluster's nodes' steal with their
-// hypervisors, answers every dashboard query, keeps its data in the data
+// hypervisors (and sees it rise under `kumo sim load`), answers every dashboard query, keeps its data in the data
 // directory and is restarted when it dies.
 func TestPrometheus(t *testing.T) {
 	// Without the manager's metrics there is nothing to scrape: refused
@@ -72,7 +72,7 @@ func TestPrometheus(t *testing.T) {
 
 	promPort := freePort(t)
 	metrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p := startPlatform(t, "--prometheus", "--prometheus-port", fmt.Sprint(promPort),
+	p := startPlatform(t, "--fidelity", "scale", "--prometheus", "--prometheus-port", fmt.Sprint(promPort),
 		"--metrics-bind-address", metrics, "--prometheus-interval", "1s")
 	base := fmt.Sprintf("http://127.0.0.1:%d", promPort)
 	if !strings.Contains(p.terminal(), "Prometheus (HTTP API, rules, alerts): "+base+"\n") {
@@ -179,6 +179,24 @@ func TestPrometheus(t *testing.T) {
 			return err == nil && len(s) == n, fmt.Sprint(s, err)
 		})
 	}
+
+	// A busy hypervisor: its demo nodes' steal passes the threshold in the
+	// joined series, and their alert is pending (it fires after 5 minutes).
+	var node, hv string
+	for node, hv = range want {
+		break
+	}
+	if out, errOut, code := runKumo(t, "sim", "load", "--data-dir", p.dataDir, "--hypervisor", "tokyo-1/"+hv, "--cpu", "96"); code != 0 {
+		t.Fatalf("kumo sim load: %s%s", out, errOut)
+	}
+	p.eventually(time.Minute, "steal above 20 % on "+node+" and its alert pending", func() (bool, string) {
+		s, err := promQuery(base, fmt.Sprintf(`kumo:node_cpu_steal:ratio_rate1m{node=%q, hypervisor=%q, team="default"} > 0.2`, node, hv))
+		if err != nil || len(s) != 1 {
+			return false, fmt.Sprint(s, err)
+		}
+		a, err := promQuery(base, fmt.Sprintf(`ALERTS{alertname="KumoNodeCPUSteal", node=%q, hypervisor=%q, cluster="demo", alertstate="pending"}`, node, hv))
+		return err == nil && len(a) == 1, fmt.Sprint(s, a, err)
+	})
 
 	blocks := filepath.Join(p.dataDir, "prometheus", "data", "wal")
 	if _, err := os.Stat(blocks); err != nil {
