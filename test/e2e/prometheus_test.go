@@ -60,8 +60,9 @@ func promGet(u string, into any) error {
 // TestPrometheus: `kumo up --prometheus` runs the real Prometheus, prints
 // its URL, loads Kumo's rules without errors, scrapes the manager and the
 // sim's node exporters, joins a cluster's nodes' steal with their
-// hypervisors (and sees it rise under `kumo sim load`), answers every dashboard query, keeps its data in the data
-// directory and is restarted when it dies.
+// hypervisors (and sees it rise under `kumo sim load`), answers every
+// dashboard query, keeps its data in the data directory and is restarted
+// when it dies.
 func TestPrometheus(t *testing.T) {
 	// Without the manager's metrics there is nothing to scrape: refused
 	// before anything starts.
