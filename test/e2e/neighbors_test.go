@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ import (
 // TestSimLoadSteal: `kumo sim load` on a running platform makes a node's
 // hypervisor busy, and the steal shows in node_exporter's series on the
 // manager's /metrics/nodes, joined to the node by kumo_machine_info on
-// /metrics; --clear stops it.
+// /metrics; the load outlives a crash of kumo up; --clear stops it.
 func TestSimLoadSteal(t *testing.T) {
 	metrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p := startPlatform(t, "--fidelity", "scale", "--metrics-bind-address", metrics)
@@ -34,9 +35,9 @@ func TestSimLoadSteal(t *testing.T) {
 
 	// kumo_machine_info names the machine's node, VM and hypervisor.
 	p.eventually(30*time.Second, "kumo_machine_info of "+machine, func() (bool, string) {
-		info := series(t, "http://"+metrics+"/metrics", "kumo_machine_info", model.LabelSet{"machine": model.LabelValue(machine)})
-		if len(info) != 1 {
-			return false, fmt.Sprint(info)
+		info, err := series("http://"+metrics+"/metrics", "kumo_machine_info", model.LabelSet{"machine": model.LabelValue(machine)})
+		if err != nil || len(info) != 1 {
+			return false, fmt.Sprint(info, err)
 		}
 		l := info[0].labels
 		return l["instance"] == model.LabelValue(instance) && l["hypervisor"] == model.LabelValue(hypervisor) &&
@@ -58,23 +59,39 @@ func TestSimLoadSteal(t *testing.T) {
 
 	// 96 + 2 + whatever the other VMs ask of 32 cores: more than half of
 	// the machine's 2 cores is stolen.
-	stealRate := func() float64 {
-		a := cpuSeconds(t, metrics, instance, "steal")
+	stealRate := func() (float64, error) {
+		a, err := cpuSeconds(metrics, instance, "steal")
+		if err != nil {
+			return 0, err
+		}
 		time.Sleep(2 * time.Second)
-		return (cpuSeconds(t, metrics, instance, "steal") - a) / 2
+		b, err := cpuSeconds(metrics, instance, "steal")
+		return (b - a) / 2, err
 	}
 	p.eventually(30*time.Second, "steal on "+instance, func() (bool, string) {
-		r := stealRate() // per vCPU: steal seconds a second
-		return r > 0.5, fmt.Sprintf("steal rate %.3f per vCPU", r)
+		r, err := stealRate() // per vCPU: steal seconds a second
+		return err == nil && r > 0.5, fmt.Sprintf("steal rate %.3f per vCPU, %v", r, err)
 	})
+
+	// The load is in the API, not in the manager: a crash of Kumo keeps it.
+	p.kill()
+	p.start()
+	p.eventually(60*time.Second, "steal on "+instance+" after a crash of kumo up", func() (bool, string) {
+		r, err := stealRate()
+		return err == nil && r > 0.5, fmt.Sprintf("steal rate %.3f per vCPU, %v", r, err)
+	})
+	out, _, _ = runKumo(t, "sim", "load", "--data-dir", p.dataDir)
+	if !regexp.MustCompile(`(?m)^hypervisor +tokyo-1/` + hypervisor + ` +- +96$`).MatchString(out) {
+		t.Errorf("kumo sim load shows:\n%s", out)
+	}
 
 	_, stderr, code = runKumo(t, "sim", "load", "--data-dir", p.dataDir, "--clear")
 	if code != 0 {
 		t.Fatalf("kumo sim load --clear: %s", stderr)
 	}
 	p.eventually(30*time.Second, "no steal on "+instance+" after --clear", func() (bool, string) {
-		r := stealRate()
-		return r == 0, fmt.Sprintf("steal rate %.3f per vCPU", r)
+		r, err := stealRate()
+		return err == nil && r == 0, fmt.Sprintf("steal rate %.3f per vCPU, %v", r, err)
 	})
 }
 
@@ -85,17 +102,16 @@ type sample struct {
 
 // series scrapes url and returns the samples of the family name whose
 // labels include match.
-func series(t testing.TB, url, name string, match model.LabelSet) []sample {
-	t.Helper()
+func series(url, name string, match model.LabelSet) ([]sample, error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		t.Fatalf("scraping %s: %v", url, err)
+		return nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	families, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		t.Fatalf("parsing %s: %v", url, err)
+		return nil, fmt.Errorf("parsing %s: %w", url, err)
 	}
 	var out []sample
 	for _, m := range families[name].GetMetric() {
@@ -111,7 +127,7 @@ func series(t testing.TB, url, name string, match model.LabelSet) []sample {
 			out = append(out, sample{labels, value(m)})
 		}
 	}
-	return out
+	return out, nil
 }
 
 func value(m *dto.Metric) float64 {
@@ -122,12 +138,14 @@ func value(m *dto.Metric) float64 {
 }
 
 // cpuSeconds is node_cpu_seconds_total of cpu 0 of the node at instance in mode.
-func cpuSeconds(t testing.TB, metrics, instance, mode string) float64 {
-	t.Helper()
-	s := series(t, "http://"+metrics+"/metrics/nodes", "node_cpu_seconds_total",
+func cpuSeconds(metrics, instance, mode string) (float64, error) {
+	s, err := series("http://"+metrics+"/metrics/nodes", "node_cpu_seconds_total",
 		model.LabelSet{"instance": model.LabelValue(instance), "mode": model.LabelValue(mode), "cpu": "0"})
-	if len(s) != 1 {
-		t.Fatalf("node_cpu_seconds_total of %s, mode %s: %d series", instance, mode, len(s))
+	if err == nil && len(s) != 1 {
+		err = fmt.Errorf("node_cpu_seconds_total of %s, mode %s: %d series", instance, mode, len(s))
 	}
-	return s[0].value
+	if err != nil {
+		return 0, err
+	}
+	return s[0].value, nil
 }

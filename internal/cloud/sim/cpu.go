@@ -127,6 +127,15 @@ func (m *cpuModel) setHypervisors(r *region) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
+	keep := map[string]bool{}
+	for _, hv := range r.Hypervisors {
+		keep[hv.Name] = true
+	}
+	for ref, h := range m.hvs {
+		if ref.Region == r.Name && !keep[ref.Name] && len(h.vms) == 0 { // the region shrank
+			delete(m.hvs, ref)
+		}
+	}
 	for _, hv := range r.Hypervisors {
 		ref := HypervisorRef{r.Name, hv.Name}
 		h := m.hvs[ref]

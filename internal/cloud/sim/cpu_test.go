@@ -142,6 +142,11 @@ func TestCPULoadClearAndChange(t *testing.T) {
 	g.Expect(s.Hypervisor).To(Equal("r-hv-002"))
 	clk.Step(time.Second)
 	g.Expect(vmCPUs(c)["late"].Steal).To(BeNumerically("~", 0.5*(1-4/100.5), 1e-9))
+
+	// A region that shrinks loses the hypervisors' figures too.
+	g.Expect(c.DeleteServer(context.Background(), "r", s.ID)).To(Succeed())
+	g.Expect(c.EnsureRegion("r", sim.RegionConfig{Hypervisors: 1, Cores: 4, MemoryGiB: 64})).To(Succeed())
+	g.Expect(c.HypervisorCPUs("")).To(HaveLen(1))
 }
 
 func TestCPULoadRefused(t *testing.T) {
