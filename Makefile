@@ -36,8 +36,12 @@ toolchain: build ## Build (once) etcd and the Kubernetes servers into the cache
 	$(BIN)/kumo toolchain build
 
 .PHONY: toolchain-test
-toolchain-test: build ## The toolchain plus kubectl, which the tests drive
-	$(BIN)/kumo toolchain build --kubectl
+toolchain-test: build ## The toolchain plus kubectl and Prometheus, which the tests drive
+	$(BIN)/kumo toolchain build --kubectl --prometheus
+
+.PHONY: prometheus
+prometheus: build ## Build (once) Prometheus and promtool into the cache (kumo up --prometheus)
+	$(BIN)/kumo toolchain build --prometheus
 
 .PHONY: run
 run: toolchain ## Run the whole platform locally (kumo up)

@@ -27,7 +27,10 @@ type Status struct {
 	Config     *Config `json:"ports,omitempty"`
 	APIServer  string  `json:"apiServer,omitempty"`
 	Kubeconfig string  `json:"kubeconfig,omitempty"`
-	Logs       string  `json:"logs"`
+	// Prometheus is the URL of `kumo up --prometheus`'s Prometheus, if it
+	// answers.
+	Prometheus string `json:"prometheus,omitempty"`
+	Logs       string `json:"logs"`
 	// Clusters are read from the management API while the platform runs;
 	// ClustersError says why they could not be.
 	Clusters      []ClusterStatus `json:"clusters"`
@@ -92,6 +95,12 @@ func Inspect(ctx context.Context, dataDir string) (*Status, error) {
 	s.Running, s.PID = Running(dataDir), PID(dataDir)
 	if !s.Running {
 		return s, nil
+	}
+	if cfg != nil && cfg.PrometheusPort != 0 {
+		url := fmt.Sprintf("http://127.0.0.1:%d", cfg.PrometheusPort)
+		if waitHTTP(ctx, url+"/-/ready", nil, time.Second) == nil {
+			s.Prometheus = url
+		}
 	}
 	clusters, counts, err := listClusters(ctx, dataDir)
 	if err != nil {

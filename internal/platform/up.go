@@ -68,6 +68,14 @@ type Options struct {
 	// who ran `kumo up`; Log receives the details.
 	Out io.Writer
 	Log logr.Logger
+	// Prometheus runs the pinned Prometheus with deploy/prometheus's
+	// configuration and rules (building it on a cold cache), on
+	// PrometheusPort of 127.0.0.1: 0 keeps the port chosen on the first run
+	// with Prometheus. PrometheusInterval, if set, replaces its scrape and
+	// rule evaluation intervals (15 s).
+	Prometheus         bool
+	PrometheusPort     int
+	PrometheusInterval time.Duration
 	// Command is how that person ran kumo (e.g. "bin/kumo", shell-quoted),
 	// so that the commands Up prints run as typed; "" means "kumo".
 	Command string
@@ -106,7 +114,13 @@ func Up(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPorts(cfg, reg); err != nil {
+	check := *cfg
+	if !o.Prometheus { // its port, kept from an earlier run, may be busy
+		check.PrometheusPort = 0
+	} else if _, err := scrapeAddress(cfg.MetricsBindAddress); err != nil {
+		return err
+	}
+	if err := checkPorts(&check, reg); err != nil {
 		return err
 	}
 	con := console.New(out)
@@ -117,6 +131,12 @@ func Up(ctx context.Context, o Options) error {
 		return err
 	}
 	etcdBin, kube := bins.Etcd, bins.KubernetesBinaries
+	var promBins *toolchain.PrometheusBinaries
+	if o.Prometheus {
+		if promBins, err = tc.Prometheus(ctx); err != nil {
+			return err
+		}
+	}
 	certs, err := ensurePKI(filepath.Join(o.DataDir, "pki"))
 	if err != nil {
 		return err
@@ -214,6 +234,20 @@ func Up(ctx context.Context, o Options) error {
 	}
 	procs = append(procs, kcm)
 
+	var promURL string
+	if o.Prometheus {
+		_, _ = fmt.Fprintf(out, "Starting Prometheus %s on 127.0.0.1:%d\n", promBins.Version, cfg.PrometheusPort)
+		prom, url, err := startPrometheus(ctx, prometheusRun{
+			bin: promBins, dataDir: o.DataDir, port: cfg.PrometheusPort, interval: o.PrometheusInterval,
+			managerMetrics: cfg.MetricsBindAddress, log: o.Log, onRestart: con.Restarted,
+		})
+		if err != nil {
+			return err
+		}
+		procs = append(procs, prom)
+		promURL = url
+	}
+
 	restCfg, err := certs.restConfig(server, "admin")
 	if err != nil {
 		return err
@@ -287,7 +321,7 @@ func Up(ctx context.Context, o Options) error {
 			return webhookStarted(nil) == nil, nil
 		})
 		if err == nil {
-			_, _ = fmt.Fprint(out, banner(o, kcPath, cfg.MetricsBindAddress))
+			_, _ = fmt.Fprint(out, banner(o, kcPath, cfg.MetricsBindAddress, promURL))
 		}
 	}()
 	if err := mgr.Start(ctx); err != nil {
@@ -318,8 +352,9 @@ func memoryGuard(cfg *Config, out io.Writer) (cpprocess.MemoryGuard, error) {
 
 // banner tells the person who ran `kumo up` how to use it, in commands
 // that run as typed in another shell, and where its metrics are (metrics is
-// the manager's metrics address; "0" serves none).
-func banner(o Options, kubeconfig, metrics string) string {
+// the manager's metrics address; "0" serves none) and its Prometheus ("" if
+// none).
+func banner(o Options, kubeconfig, metrics, prometheusURL string) string {
 	kumo := o.Command
 	if kumo == "" {
 		kumo = "kumo"
@@ -339,6 +374,9 @@ func banner(o Options, kubeconfig, metrics string) string {
 		fmt.Fprintf(&b, "\nMetrics (Prometheus text; scrape with honor_labels: true, they carry instance labels):\n")
 		fmt.Fprintf(&b, "  http://%s/metrics        the manager and machine_exporter (kumo_machine_info, kumo_hypervisor_*)\n", metrics)
 		fmt.Fprintf(&b, "  http://%s%s  node_exporter's node_cpu_seconds_total of every sim VM\n", metrics, sim.NodeExporterPath)
+	}
+	if prometheusURL != "" {
+		fmt.Fprintf(&b, "\nPrometheus (HTTP API, rules, alerts): %s\n", prometheusURL)
 	}
 	fmt.Fprintf(&b, "\nCtrl-C or %q stops Kumo; %q again resumes where it left off.\n", kumo+" down", up)
 	fmt.Fprintf(&b, "What happens to clusters follows; the details are in %s.\n\n", LogDir(o.DataDir))

@@ -150,7 +150,7 @@ func (t *Toolchain) Etcd(ctx context.Context) (string, error) {
 		if err != nil {
 			return err
 		}
-		return t.goBuild(ctx, "etcd "+EtcdVersion, src, tmp, "", ".")
+		return t.goBuild(ctx, "etcd "+EtcdVersion, src, tmp, "", "", ".")
 	})
 	return filepath.Join(dir, string(Etcd)), err
 }
@@ -227,7 +227,7 @@ func (t *Toolchain) buildKubernetes(ctx context.Context, version, tmp string, co
 		pkgs = append(pkgs, "k8s.io/kubernetes/cmd/"+string(c))
 		names = append(names, string(c))
 	}
-	return t.goBuild(ctx, "kubernetes "+version+" ("+strings.Join(names, ", ")+")", src, tmp, ldflags, pkgs...)
+	return t.goBuild(ctx, "kubernetes "+version+" ("+strings.Join(names, ", ")+")", src, tmp, ldflags, "", pkgs...)
 }
 
 // writeModule unpacks an embedded module (files named *.txt so that Go does
@@ -254,10 +254,13 @@ func (t *Toolchain) writeModule(name, tmp string) (string, error) {
 	return src, nil
 }
 
-func (t *Toolchain) goBuild(ctx context.Context, what, src, tmp, ldflags string, pkgs ...string) error {
+func (t *Toolchain) goBuild(ctx context.Context, what, src, tmp, ldflags, tags string, pkgs ...string) error {
 	args := []string{"build", "-trimpath", "-o", filepath.Join(tmp, "bin") + "/"}
 	if ldflags != "" {
 		args = append(args, "-ldflags", ldflags)
+	}
+	if tags != "" {
+		args = append(args, "-tags", tags)
 	}
 	cmd := exec.CommandContext(ctx, t.Go, append(args, pkgs...)...)
 	cmd.Dir = src

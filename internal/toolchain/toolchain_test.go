@@ -140,3 +140,26 @@ func runOutput(bin string, args ...string) (string, error) {
 	out, err := exec.Command(bin, args...).CombinedOutput()
 	return string(out), err
 }
+
+func TestPrometheusVersion(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(PrometheusVersion()).To(Equal("3.16.0"))
+	g.Expect(prometheusRelease("v0.300.1")).To(Equal("3.0.1"))
+	g.Expect(prometheusRelease("v0.316.0")).To(Equal("3.16.0"))
+}
+
+// TestBuiltPrometheusReportsItsVersion checks the real cached build of
+// Prometheus and promtool (`kumo toolchain build --prometheus`).
+func TestBuiltPrometheusReportsItsVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Prometheus on a cold cache")
+	}
+	g := NewWithT(t)
+	bins, err := New(DefaultDir(), os.Stderr).Prometheus(context.Background())
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, bin := range []string{bins.Prometheus, bins.Promtool} {
+		out, err := runOutput(bin, "--version")
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(out).To(ContainSubstring("version " + bins.Version))
+	}
+}

@@ -59,6 +59,9 @@ func statusRun(ctx context.Context, dataDir, output string, out io.Writer) error
 		_, _ = fmt.Fprintf(w, "  metrics\t%s\n", c.MetricsBindAddress)
 		_, _ = fmt.Fprintf(w, "  health probes\t%s\n", c.HealthProbeBindAddress)
 	}
+	if s.Prometheus != "" {
+		_, _ = fmt.Fprintf(w, "  Prometheus\t%s\n", s.Prometheus)
+	}
 	if s.Kubeconfig != "" {
 		_, _ = fmt.Fprintf(w, "  kubeconfig\t%s\n", s.Kubeconfig)
 	}
