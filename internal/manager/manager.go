@@ -65,6 +65,9 @@ type Options struct {
 	LeaderElection bool
 	// LeaderElectionNamespace holds the leader lease.
 	LeaderElectionNamespace string
+	// LeaseDuration and RenewDeadline of the leader lease (0: the
+	// defaults, 15 s and 10 s).
+	LeaseDuration, RenewDeadline time.Duration
 	// RegionResyncPeriod is how often regions re-read capacity for what
 	// changes outside Kumo (0: the controller's default).
 	RegionResyncPeriod time.Duration
@@ -131,6 +134,8 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "kumo-manager",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		LeaseDuration:           durationOrNil(o.LeaseDuration),
+		RenewDeadline:           durationOrNil(o.RenewDeadline),
 		// Exit on lost leadership: a restarted process starts clean.
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    config.Controller{SkipNameValidation: ptr.To(o.SkipNameValidation)},
@@ -181,4 +186,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		return nil, err
 	}
 	return mgr, nil
+}
+
+func durationOrNil(d time.Duration) *time.Duration {
+	if d == 0 {
+		return nil
+	}
+	return &d
 }

@@ -61,13 +61,14 @@ func probes(livePath, readyPath string) Probes {
 	return Probes{Startup: s, Liveness: l, Readiness: r}
 }
 
-// probeDefs is the one definition of each component's probes. etcd 3.6 and
-// kube-apiserver keep their datastore out of /livez (a slow etcd makes an
-// API server unready, not dead); controller-manager and scheduler only have
-// /healthz.
+// probeDefs is the one definition of each component's probes. An API
+// server's /livez checks etcd: excluded, since a hung etcd would otherwise
+// get every API server killed, which mends nothing (OpenShift does the
+// same); a slow etcd makes them unready, not dead. Controller-manager and
+// scheduler only have /healthz.
 var probeDefs = map[Kind]Probes{
 	Etcd:                  probes("/livez", "/readyz"),
-	KubeAPIServer:         probes("/livez", "/readyz"),
+	KubeAPIServer:         probes("/livez?exclude=etcd", "/readyz"),
 	KubeControllerManager: probes("/healthz", "/healthz"),
 	KubeScheduler:         probes("/healthz", "/healthz"),
 }
