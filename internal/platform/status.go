@@ -48,6 +48,9 @@ type ControlPlaneCounts struct {
 	Starting int `json:"starting"`
 	// Pending wait for host memory (InsufficientHostMemory).
 	Pending int `json:"pending"`
+	// Unhealthy ran and have a failed component (ControlPlaneUnhealthy),
+	// which is being restarted.
+	Unhealthy int `json:"unhealthy"`
 }
 
 // HostStatus is the host's memory, in bytes, as the memory guard of the
@@ -154,7 +157,8 @@ func listClusters(ctx context.Context, dataDir string) ([]ClusterStatus, Control
 }
 
 // add counts the control plane of cl: running when it answers, pending
-// when it waits for host memory, starting while it starts or waits to;
+// when it waits for host memory, unhealthy when a component failed,
+// starting while it starts or waits to;
 // not at all when the cluster is blocked (Failed) or being deleted.
 func (c *ControlPlaneCounts) add(cl *kumov1.Cluster) {
 	cp := meta.FindStatusCondition(cl.Status.Conditions, kumov1.ControlPlaneReadyCondition)
@@ -164,6 +168,8 @@ func (c *ControlPlaneCounts) add(cl *kumov1.Cluster) {
 		c.Running++
 	case cp != nil && cp.Reason == kumov1.InsufficientHostMemoryReason:
 		c.Pending++
+	case cp != nil && cp.Reason == kumov1.ControlPlaneUnhealthyReason:
+		c.Unhealthy++
 	default:
 		c.Starting++
 	}

@@ -75,6 +75,9 @@ func statusRun(ctx context.Context, dataDir, output string, out io.Writer) error
 	if cp.Pending > 0 {
 		line += fmt.Sprintf(", %d pending (not enough host memory)", cp.Pending)
 	}
+	if cp.Unhealthy > 0 {
+		line += fmt.Sprintf(", %d unhealthy (a component failed and is restarted; see kumoctl cluster describe)", cp.Unhealthy)
+	}
 	_, _ = fmt.Fprintln(out, line)
 	if h := s.Host; h != nil {
 		_, _ = fmt.Fprintf(out, "Host memory: %s of %s available, %s kept in reserve (%s): room for about %d more (%s each)\n",
