@@ -65,6 +65,10 @@ type Options struct {
 	LeaderElection bool
 	// LeaderElectionNamespace holds the leader lease.
 	LeaderElectionNamespace string
+	// AdmissionRefusal, when set and not empty, is why no Cluster may be
+	// created or grown now (the datastore is out of space); the webhook
+	// refuses them with it.
+	AdmissionRefusal func() string
 	// LeaseDuration and RenewDeadline of the leader lease (0: the
 	// defaults, 15 s and 10 s).
 	LeaseDuration, RenewDeadline time.Duration
@@ -174,6 +178,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if hooks != nil {
 		mgr.GetWebhookServer().Register(quota.WebhookPath, &admission.Webhook{Handler: &quota.Validator{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Decoder: admission.NewDecoder(mgr.GetScheme()),
+			Refusal: o.AdmissionRefusal,
 		}})
 		if err := mgr.AddReadyzCheck("webhook", hooks.StartedChecker()); err != nil {
 			return nil, err

@@ -36,6 +36,17 @@ type Config struct {
 	// HostMemoryReserve is the host memory tenant control planes leave
 	// available: a size ("2Gi") or a share of the host's ("10%").
 	HostMemoryReserve string `json:"hostMemoryReserve,omitempty"`
+	// EtcdQuota is the management etcd's --quota-backend-bytes; 0 is
+	// DefaultEtcdQuota.
+	EtcdQuota int64 `json:"etcdQuotaBytes,omitempty"`
+}
+
+// EtcdQuotaBytes is the management etcd's backend quota.
+func (c *Config) EtcdQuotaBytes() int64 {
+	if c.EtcdQuota > 0 {
+		return c.EtcdQuota
+	}
+	return DefaultEtcdQuota
 }
 
 // HostMemoryReserveBytes returns the reserve in bytes on a host with total
@@ -113,6 +124,12 @@ func loadConfig(dataDir string, o Options, reg *ports.Registry) (*Config, error)
 	}
 	if cfg.HostMemoryReserve == "" {
 		cfg.HostMemoryReserve = cpprocess.DefaultMemoryReserve
+	}
+	if o.EtcdQuotaBytes < 0 {
+		return nil, fmt.Errorf("--etcd-quota-backend-bytes must not be negative, got %d", o.EtcdQuotaBytes)
+	}
+	if o.EtcdQuotaBytes > 0 {
+		cfg.EtcdQuota = o.EtcdQuotaBytes
 	}
 	if _, err := cfg.HostMemoryReserveBytes(0); err != nil {
 		return nil, fmt.Errorf("%w (--host-memory-reserve)", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -38,6 +39,11 @@ type Status struct {
 	// Host is the host's memory and how many more control planes fit in
 	// it; nil when the platform does not run or the memory is unknown.
 	Host *HostStatus `json:"host,omitempty"`
+	// EtcdAlarms are the alarms the management etcd raised (NOSPACE: out
+	// of space, writes refused); EtcdProblem explains them or says why
+	// etcd could not be asked.
+	EtcdAlarms  []string `json:"etcdAlarms,omitempty"`
+	EtcdProblem string   `json:"etcdProblem,omitempty"`
 }
 
 // ControlPlaneCounts counts tenant control planes.
@@ -95,6 +101,9 @@ func Inspect(ctx context.Context, dataDir string) (*Status, error) {
 	s.Running, s.PID = Running(dataDir), PID(dataDir)
 	if !s.Running {
 		return s, nil
+	}
+	if cfg != nil {
+		s.EtcdAlarms, s.EtcdProblem = inspectEtcd(ctx, cfg)
 	}
 	clusters, counts, err := listClusters(ctx, dataDir)
 	if err != nil {
@@ -192,4 +201,21 @@ func adminClient(dataDir string, timeout time.Duration) (client.Client, *rest.Co
 		return nil, nil, err
 	}
 	return c, cfg, nil
+}
+
+// inspectEtcd lists the management etcd's alarms and explains them.
+func inspectEtcd(ctx context.Context, cfg *Config) ([]string, string) {
+	cli, err := etcdClient(etcdEndpoint(cfg.EtcdPort))
+	if err != nil {
+		return nil, err.Error()
+	}
+	defer func() { _ = cli.Close() }()
+	alarms, err := etcdAlarms(ctx, cli)
+	if err != nil {
+		return nil, err.Error()
+	}
+	if slices.Contains(alarms, "NOSPACE") {
+		return alarms, noSpaceMessage("kumo")
+	}
+	return alarms, ""
 }

@@ -59,6 +59,9 @@ type Options struct {
 	// available: a size ("2Gi") or a share of the host's ("10%"); "" keeps
 	// what the data directory's last run was given (10% at first).
 	HostMemoryReserve string
+	// EtcdQuotaBytes is the management etcd's --quota-backend-bytes (0:
+	// what the data directory's last run was given, 8 GiB at first).
+	EtcdQuotaBytes int64
 	// VMBootDelay is how long a sim VM takes to boot.
 	VMBootDelay time.Duration
 	// Fidelity is FidelityFull or FidelityScale; "" keeps the level of the
@@ -147,7 +150,7 @@ func Up(ctx context.Context, o Options) error {
 			"--listen-client-urls=" + etcdURL, "--advertise-client-urls=" + etcdURL,
 			"--listen-peer-urls=" + peerURL, "--initial-advertise-peer-urls=" + peerURL,
 			"--initial-cluster=kumo=" + peerURL,
-			"--quota-backend-bytes=8589934592", "--auto-compaction-retention=1h",
+			fmt.Sprintf("--quota-backend-bytes=%d", cfg.EtcdQuotaBytes()), "--auto-compaction-retention=1h",
 			"--unsafe-no-fsync=false", "--log-level=warn",
 		},
 	})
@@ -158,6 +161,12 @@ func Up(ctx context.Context, o Options) error {
 	if err := waitHTTP(ctx, etcdURL+"/health", nil, 2*time.Minute); err != nil {
 		return fmt.Errorf("etcd did not become healthy (see %s): %w", filepath.Join(logs, "etcd.log"), err)
 	}
+	command := o.Command
+	if command == "" {
+		command = "kumo"
+	}
+	space := &spaceWatch{endpoint: etcdURL, command: command, say: con.Printf}
+	go space.run(ctx, 5*time.Second)
 
 	server := fmt.Sprintf("https://127.0.0.1:%d", cfg.APIServerPort)
 	_, _ = fmt.Fprintf(out, "Starting kube-apiserver %s on %s\n", kube.Version, server)
@@ -277,7 +286,8 @@ func Up(ctx context.Context, o Options) error {
 		// reconciles waits in Kumo instead of being refused by the cloud.
 		Provider: cloud.Limit(simCloud, SimAPILimit.QPS*0.8, SimAPILimit.Burst/2), ProviderName: "sim", Sim: simCloud,
 		MetricsAddr: cfg.MetricsBindAddress, HealthAddr: cfg.HealthProbeBindAddress, PprofAddr: o.PprofAddr,
-		LeaderElection: true, LeaderElectionNamespace: "kumo-system", LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, Log: o.Log,
+		AdmissionRefusal: space.refusal,
+		LeaderElection:   true, LeaderElectionNamespace: "kumo-system", LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, Log: o.Log,
 	}
 	if cfg.Fidelity == FidelityScale {
 		mo.Runtime, mo.Nodes = cpscale.New(), nodescale.New(0)

@@ -39,7 +39,7 @@ kumoctl (or kubectl) against the management API.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newUpCommand(), newStatusCommand(), newLogsCommand(), newDownCommand(),
-		newKubectlCommand(), newTenantCommand(), newToolchainCommand(), newBenchCommand())
+		newKubectlCommand(), newTenantCommand(), newToolchainCommand(), newBenchCommand(), newEtcdCommand())
 	return root
 }
 

@@ -66,6 +66,9 @@ func statusRun(ctx context.Context, dataDir, output string, out io.Writer) error
 	if err := w.Flush(); err != nil {
 		return err
 	}
+	if s.EtcdProblem != "" {
+		_, _ = fmt.Fprintf(out, "\netcd: %s\n", s.EtcdProblem)
+	}
 	if s.ClustersError != "" {
 		_, err := fmt.Fprintf(out, "\nClusters: unknown (%s)\n", s.ClustersError)
 		return err
