@@ -20,8 +20,10 @@ const (
 	stableAfter    = time.Minute
 	// crashLoopAfter quick exits in a row make a process crash-looping.
 	crashLoopAfter = 3
-	// logTailLines are kept of a crash-looping process's log.
+	// logTailLines are kept of a crash-looping process's log, at most
+	// logTailBytes: an event's message holds 1024.
 	logTailLines = 10
+	logTailBytes = 640
 )
 
 // EventReason says what a Supervisor saw or did.
@@ -181,7 +183,7 @@ func (s *Supervisor) exited(err error) {
 	loop := s.quickExits >= crashLoopAfter && !s.st.CrashLooping
 	if loop {
 		s.st.CrashLooping = true
-		s.st.LogTail = tail(s.spec.LogFile, logTailLines)
+		s.st.LogTail = tail(s.spec.LogFile, logTailLines, logTailBytes)
 		s.st.Problem = fmt.Sprintf("crash-looping: exited %d times soon after starting, last %s", s.quickExits, s.st.LastExit)
 	}
 	st := s.st
@@ -320,8 +322,9 @@ func (s *Supervisor) emit(reason EventReason, warning bool, format string, args 
 	}
 }
 
-// tail returns the last n lines of a file (empty when unreadable).
-func tail(path string, n int) string {
+// tail returns the last n lines of a file, fewer if they pass maxBytes
+// (the last one cut to its end), empty when unreadable.
+func tail(path string, n, maxBytes int) string {
 	if path == "" {
 		return ""
 	}
@@ -344,7 +347,14 @@ func tail(path string, n int) string {
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return strings.Join(lines, "\n")
+	for len(lines) > 1 && len(strings.Join(lines, "\n")) > maxBytes {
+		lines = lines[1:]
+	}
+	out := strings.Join(lines, "\n")
+	if len(out) > maxBytes {
+		out = "..." + out[len(out)-maxBytes+3:]
+	}
+	return out
 }
 
 // Name is the supervised process's name.

@@ -141,8 +141,10 @@ func TestTail(t *testing.T) {
 		data = fmt.Appendf(data, "line %d\n", i)
 	}
 	g.Expect(os.WriteFile(path, data, 0o600)).To(Succeed())
-	g.Expect(tail(path, 2)).To(Equal("line 4998\nline 4999"))
-	g.Expect(tail(filepath.Join(t.TempDir(), "none"), 2)).To(BeEmpty())
+	g.Expect(tail(path, 2, 100)).To(Equal("line 4998\nline 4999"))
+	g.Expect(tail(path, 2, 12)).To(Equal("line 4999"), "whole lines while they fit")
+	g.Expect(tail(path, 2, 6)).To(Equal("...999"), "the end of the last line")
+	g.Expect(tail(filepath.Join(t.TempDir(), "none"), 2, 100)).To(BeEmpty())
 }
 
 func TestEveryKindHasProbes(t *testing.T) {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // TestFaultInjection freezes (SIGSTOP) and kills (SIGKILL) each kind of
@@ -24,7 +28,7 @@ import (
 func TestFaultInjection(t *testing.T) {
 	begin := time.Now()
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p := startPlatform(t, "--metrics-bind-address", metricsAddr)
+	p := startPlatform(t, "--metrics-bind-address", metricsAddr, "--etcd-quota-backend-bytes", fmt.Sprint(etcdQuota))
 	alice := addUser(t, p, "faults", "alice")
 	alice.ok("cluster", "create", "web", "--nodes", "1", "--wait")
 	uid := p.jsonpath("cluster/web", ".metadata.uid", "-n", "faults")
@@ -101,8 +105,16 @@ func TestFaultInjection(t *testing.T) {
 		if n := len(componentPids(p, c.kind, cuid)); n != 1 {
 			t.Errorf("%s: %d processes afterwards", name, n)
 		}
-		if c.tenant && c.kind == "kube-apiserver" && c.sig == syscall.SIGSTOP && !degraded {
-			t.Errorf("%s: cluster web never read Degraded", name)
+		if c.tenant && c.kind == "kube-apiserver" && c.sig == syscall.SIGSTOP {
+			if !degraded {
+				t.Errorf("%s: cluster web never read Degraded", name)
+			}
+			// What the tenant sees (describe shows the last 15 events).
+			assertDescribe(t, alice, "web",
+				`ComponentUnhealthy\s.*kube-apiserver not live for 15s, restarting`,
+				`ComponentRestarted\s.*kube-apiserver restarted`,
+				`ComponentRecovered\s.*kube-apiserver is live again`,
+				`ControlPlaneRecovered\s.*was: kube-apiserver not live for 15s`)
 		}
 	}
 
@@ -121,26 +133,16 @@ func TestFaultInjection(t *testing.T) {
 	})
 	p.eventually(60*time.Second, "web to say its API server crash-loops", func() (bool, string) {
 		msg := p.jsonpath("cluster/web", `.status.conditions[?(@.type=="ControlPlaneReady")].message`, "-n", "faults")
-		return strings.HasPrefix(msg, "kube-apiserver crash-looping"), msg
+		return strings.HasPrefix(msg, "kube-apiserver crash-looping") && strings.Contains(msg, "address already in use"), msg
 	})
+	looping := time.Since(start)
 	_ = squatter.Close()
+	freed := time.Now()
 	p.eventually(60*time.Second, "web Ready again once the port is free", tenantOK)
-	t.Logf("port taken: crash-looping, Ready %s after the port was freed (%s in all)", time.Since(start).Round(100*time.Millisecond), time.Since(start).Round(time.Second))
+	t.Logf("port taken: reported crash-looping after %s, Ready %s after the port was freed",
+		looping.Round(100*time.Millisecond), time.Since(freed).Round(100*time.Millisecond))
 
-	// What the tenant sees.
-	desc := alice.ok("cluster", "describe", "web")
-	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`ComponentUnhealthy\s.*kube-apiserver not live for 15s, restarting`),
-		regexp.MustCompile(`ComponentRestarted\s.*kube-apiserver restarted`),
-		regexp.MustCompile(`ComponentRecovered\s.*kube-apiserver is live again`),
-		regexp.MustCompile(`ControlPlaneRecovered`),
-		regexp.MustCompile(`ComponentCrashLooping\s.*kube-apiserver crash-looping`),
-		regexp.MustCompile(`ComponentUnhealthy\s.*kube-scheduler not live for 15s`),
-	} {
-		if !want.MatchString(desc) {
-			t.Errorf("describe lacks %s:\n%s", want, desc)
-		}
-	}
+	assertDescribe(t, alice, "web", `ComponentCrashLooping\s.*kube-apiserver crash-looping: exited \d+ times soon after starting`)
 	// What the operator's Prometheus sees.
 	metrics := scrape(t, "http://"+metricsAddr+"/metrics")
 	for _, want := range []string{
@@ -152,7 +154,56 @@ func TestFaultInjection(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+
+	// etcd out of space: refused clearly, reported, repaired, nothing lost.
+	start = time.Now()
+	fillEtcd(t, p)
+	p.eventually(30*time.Second, "kumo status to report NOSPACE", func() (bool, string) {
+		out, _, _ := runKumo(t, "status", "--data-dir", p.dataDir)
+		return strings.Contains(out, "out of space (NOSPACE alarm)") && strings.Contains(out, "etcd repair"), out
+	})
+	p.eventually(30*time.Second, "a new cluster to be refused with the reason", func() (bool, string) {
+		_, errOut, code := alice.run("cluster", "create", "late", "--nodes", "0")
+		return code != 0 && strings.Contains(errOut, "out of space (NOSPACE alarm)"), errOut
+	})
+	out, errOut, code := runKumo(t, "etcd", "repair", "--data-dir", p.dataDir)
+	if code != 0 || !strings.Contains(out, "Disarmed the NOSPACE alarm") {
+		t.Fatalf("kumo etcd repair: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Logf("NOSPACE: repaired %s after the alarm:\n%s", time.Since(start).Round(100*time.Millisecond), out)
+	p.eventually(30*time.Second, "a new cluster to be taken again", func() (bool, string) {
+		_, errOut, code := alice.run("cluster", "create", "late", "--nodes", "0")
+		return code == 0, errOut
+	})
+	p.eventually(60*time.Second, "the platform and web to serve after the repair", platformOK)
 	t.Logf("Fault injection took %s", time.Since(begin).Round(time.Second))
+}
+
+// etcdQuota is the fault platform's etcd quota: small enough to fill in a
+// few seconds, far above what the platform itself writes in the test.
+const etcdQuota = 128 << 20
+
+// fillEtcd writes to the platform's etcd beside the API server's keys
+// until it raises NOSPACE, as a runaway writer would.
+func fillEtcd(t *testing.T, p *platform) {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{fmt.Sprintf("http://127.0.0.1:%d", p.etcd)}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cli.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	big := strings.Repeat("x", 1<<20)
+	for i := range etcdQuota >> 20 {
+		if _, err := cli.Put(ctx, "/e2e/filler", fmt.Sprint(i)+big); err != nil {
+			if strings.Contains(err.Error(), "database space exceeded") {
+				return
+			}
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("etcd never ran out of space")
 }
 
 // componentPids finds the processes of a component kind (the binary's
@@ -198,4 +249,15 @@ func scrape(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return string(body)
+}
+
+// assertDescribe checks that `kumoctl cluster describe` shows each pattern.
+func assertDescribe(t *testing.T, u *user, cluster string, patterns ...string) {
+	t.Helper()
+	desc := u.ok("cluster", "describe", cluster)
+	for _, p := range patterns {
+		if !regexp.MustCompile(p).MatchString(desc) {
+			t.Errorf("describe lacks %s:\n%s", p, desc)
+		}
+	}
 }

@@ -277,7 +277,11 @@ func (r *Reconciler) reconcileControlPlane(ctx context.Context, s *scope) (ctrl.
 		if e.Warning {
 			typ = corev1.EventTypeWarning
 		}
-		r.event(c, typ, e.Reason, "%s", e.Message)
+		msg := e.Message
+		if len(msg) > maxEventMessage {
+			msg = msg[:maxEventMessage-3] + "..."
+		}
+		r.event(c, typ, e.Reason, "%s", msg)
 	}
 	if st.Problem != "" {
 		// A component of a control plane that ran failed: the cluster is
@@ -359,6 +363,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	}
 	return ctrl.Result{}, nil
 }
+
+// maxEventMessage is the API server's limit on an event's message.
+const maxEventMessage = 1024
 
 func ref(c *kumov1.Cluster) controlplane.Ref {
 	return controlplane.Ref{Namespace: c.Namespace, Name: c.Name, UID: c.UID}
