@@ -18,6 +18,7 @@ func TestRefusalComesFirst(t *testing.T) {
 	resp := v.Handle(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{Operation: admissionv1.Create}})
 	g.Expect(resp.Allowed).To(BeFalse())
 	g.Expect(resp.Result.Message).To(Equal("etcd is out of space; run `kumo etcd repair`"))
+	g.Expect(resp.Result.Code).To(BeNumerically("==", 503), "unavailable: not a missing right")
 	resp = v.Handle(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{Operation: admissionv1.Delete}})
 	g.Expect(resp.Allowed).To(BeTrue(), "deletes free space; they are never refused")
 }

@@ -100,7 +100,9 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	}
 	if v.Refusal != nil {
 		if msg := v.Refusal(); msg != "" {
-			return admission.Denied(msg)
+			// Unavailable, not Forbidden: nobody lacks a right, the
+			// platform cannot take it now.
+			return admission.Errored(http.StatusServiceUnavailable, errors.New(msg))
 		}
 	}
 	cluster := &kumov1.Cluster{}
