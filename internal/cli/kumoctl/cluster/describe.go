@@ -82,7 +82,14 @@ func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []ku
 	p("Namespace:   %s\n", cl.Namespace)
 	p("Phase:       %s\n", cmdutil.OrNone(string(cl.Status.Phase)))
 	p("Version:     %s (running %s)\n", cl.Spec.Version, cmdutil.OrNone(cl.Status.Version))
-	p("Region:      %s\n", cl.Spec.Region)
+	switch region := cl.EffectiveRegion(); {
+	case cl.Status.MigratingTo != "":
+		p("Region:      %s, migrating to %s (`kumoctl migrate status %s`)\n", region, cl.Status.MigratingTo, cl.Name)
+	case region != cl.Spec.Region:
+		p("Region:      %s (migrated from %s)\n", region, cl.Spec.Region)
+	default:
+		p("Region:      %s\n", region)
+	}
 	if e := cl.Spec.ControlPlane.Endpoint; e != nil {
 		p("Endpoint:    https://%s:%d\n", e.Host, e.Port)
 	}
