@@ -93,7 +93,8 @@ const (
 	// and does not answer yet.
 	ClusterStarting ClusterPhase = "Starting"
 	// ClusterDegraded: the cluster was Ready and lost nodes without its
-	// spec changing; the Ready condition says why.
+	// spec changing, or a control-plane component failed; the Ready
+	// condition says why.
 	ClusterDegraded ClusterPhase = "Degraded"
 	ClusterDeleting ClusterPhase = "Deleting"
 	ClusterFailed   ClusterPhase = "Failed"

@@ -57,15 +57,19 @@ const (
 	ControlPlaneStartingReason   = "Starting"
 	// PlatformRestartedReason: the local platform restarted, and with it
 	// every tenant control plane; none answers until started again.
-	PlatformRestartedReason   = "PlatformRestarted"
-	ControlPlaneFailedReason  = "Failed"
-	RegionNotFoundReason      = "RegionNotFound"
-	VersionNotSupportedReason = "VersionNotSupported"
-	CapacityExhaustedReason   = "CapacityExhausted"
-	InvalidFlavorReason       = "InvalidFlavor"
-	CloudErrorReason          = "CloudError"
-	DrainingReason            = "Draining"
-	NodesNotReadyReason       = "NodesNotReady"
+	PlatformRestartedReason = "PlatformRestarted"
+	// ControlPlaneUnhealthyReason: a component of a control plane that ran
+	// failed (hung, crashed, crash-loops); the message names it and what
+	// is done about it.
+	ControlPlaneUnhealthyReason = "ControlPlaneUnhealthy"
+	ControlPlaneFailedReason    = "Failed"
+	RegionNotFoundReason        = "RegionNotFound"
+	VersionNotSupportedReason   = "VersionNotSupported"
+	CapacityExhaustedReason     = "CapacityExhausted"
+	InvalidFlavorReason         = "InvalidFlavor"
+	CloudErrorReason            = "CloudError"
+	DrainingReason              = "Draining"
+	NodesNotReadyReason         = "NodesNotReady"
 	// CloudRateLimitedReason: the cloud refused Kumo's calls for coming too
 	// fast; Kumo tries again when the cloud said it could.
 	CloudRateLimitedReason = "CloudRateLimited"

@@ -65,7 +65,7 @@ func TestRequestedStopReleasesTheLeaseQuietly(t *testing.T) {
 	g.Eventually(mgr.Elected(), time.Minute).Should(BeClosed())
 	// Stopped while controllers wait for their caches, they would report
 	// that; a stop at any time is not what this test is about.
-	g.Eventually(func() int { mu.Lock(); defer mu.Unlock(); return started }, time.Minute).Should(Equal(5), "region, cluster, machine, quota and migration controllers")
+	g.Eventually(func() int { mu.Lock(); defer mu.Unlock(); return started }, time.Minute).Should(Equal(5), "region, cluster, machine, migration and quota controllers")
 
 	stop()
 	var startErr error

@@ -39,6 +39,17 @@ type Config struct {
 	// PrometheusPort is where `kumo up --prometheus` serves Prometheus, on
 	// 127.0.0.1; chosen on the first run with --prometheus.
 	PrometheusPort int `json:"prometheusPort,omitempty"`
+	// EtcdQuota is the management etcd's --quota-backend-bytes; 0 is
+	// DefaultEtcdQuota.
+	EtcdQuota int64 `json:"etcdQuotaBytes,omitempty"`
+}
+
+// EtcdQuotaBytes is the management etcd's backend quota.
+func (c *Config) EtcdQuotaBytes() int64 {
+	if c.EtcdQuota > 0 {
+		return c.EtcdQuota
+	}
+	return DefaultEtcdQuota
 }
 
 // HostMemoryReserveBytes returns the reserve in bytes on a host with total
@@ -119,6 +130,12 @@ func loadConfig(dataDir string, o Options, reg *ports.Registry) (*Config, error)
 	}
 	if cfg.HostMemoryReserve == "" {
 		cfg.HostMemoryReserve = cpprocess.DefaultMemoryReserve
+	}
+	if o.EtcdQuotaBytes < 0 {
+		return nil, fmt.Errorf("--etcd-quota-backend-bytes must not be negative, got %d", o.EtcdQuotaBytes)
+	}
+	if o.EtcdQuotaBytes > 0 {
+		cfg.EtcdQuota = o.EtcdQuotaBytes
 	}
 	if _, err := cfg.HostMemoryReserveBytes(0); err != nil {
 		return nil, fmt.Errorf("%w (--host-memory-reserve)", err)

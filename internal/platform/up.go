@@ -59,6 +59,9 @@ type Options struct {
 	// available: a size ("2Gi") or a share of the host's ("10%"); "" keeps
 	// what the data directory's last run was given (10% at first).
 	HostMemoryReserve string
+	// EtcdQuotaBytes is the management etcd's --quota-backend-bytes (0:
+	// what the data directory's last run was given, 8 GiB at first).
+	EtcdQuotaBytes int64
 	// VMBootDelay is how long a sim VM takes to boot.
 	VMBootDelay time.Duration
 	// Fidelity is FidelityFull or FidelityScale; "" keeps the level of the
@@ -155,14 +158,19 @@ func Up(ctx context.Context, o Options) error {
 	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.EtcdPort)
 	peerURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.EtcdPeerPort)
 	_, _ = fmt.Fprintf(out, "Starting etcd %s on %s\n", toolchain.EtcdVersion, etcdURL)
+	etcdProbes, err := process.ProbesFor(process.Etcd)
+	if err != nil {
+		return err
+	}
 	etcd, err := process.Supervise(o.Log, process.Spec{
 		Name: "etcd", Path: etcdBin, LogFile: filepath.Join(logs, "etcd.log"), OnRestart: con.Restarted,
+		Kind: process.Etcd, Health: &process.Health{Probes: etcdProbes, BaseURL: etcdURL}, OnEvent: con.ComponentEvent,
 		Args: []string{
 			"--name=kumo", "--data-dir=" + filepath.Join(o.DataDir, "etcd"),
 			"--listen-client-urls=" + etcdURL, "--advertise-client-urls=" + etcdURL,
 			"--listen-peer-urls=" + peerURL, "--initial-advertise-peer-urls=" + peerURL,
 			"--initial-cluster=kumo=" + peerURL,
-			"--quota-backend-bytes=8589934592", "--auto-compaction-retention=1h",
+			fmt.Sprintf("--quota-backend-bytes=%d", cfg.EtcdQuotaBytes()), "--auto-compaction-retention=1h",
 			"--unsafe-no-fsync=false", "--log-level=warn",
 		},
 	})
@@ -173,11 +181,26 @@ func Up(ctx context.Context, o Options) error {
 	if err := waitHTTP(ctx, etcdURL+"/health", nil, 2*time.Minute); err != nil {
 		return fmt.Errorf("etcd did not become healthy (see %s): %w", filepath.Join(logs, "etcd.log"), err)
 	}
+	command := o.Command
+	if command == "" {
+		command = "kumo"
+	}
+	space := &spaceWatch{endpoint: etcdURL, command: command, say: con.Printf}
+	go space.run(ctx, 5*time.Second)
 
 	server := fmt.Sprintf("https://127.0.0.1:%d", cfg.APIServerPort)
 	_, _ = fmt.Fprintf(out, "Starting kube-apiserver %s on %s\n", kube.Version, server)
+	apiserverTLS, err := adminTLS(certs)
+	if err != nil {
+		return err
+	}
+	apiserverProbes, err := process.ProbesFor(process.KubeAPIServer)
+	if err != nil {
+		return err
+	}
 	apiserver, err := process.Supervise(o.Log, process.Spec{
 		Name: "kube-apiserver", Path: kube.APIServer, LogFile: filepath.Join(logs, "kube-apiserver.log"), OnRestart: con.Restarted,
+		Kind: process.KubeAPIServer, Health: &process.Health{Probes: apiserverProbes, BaseURL: server, TLS: apiserverTLS}, OnEvent: con.ComponentEvent,
 		Env: apiServerGoEnv(),
 		Args: []string{
 			"--etcd-servers=" + etcdURL,
@@ -206,7 +229,7 @@ func Up(ctx context.Context, o Options) error {
 	if err := os.WriteFile(kcPath, adminKC, 0o600); err != nil {
 		return err
 	}
-	if err := waitAPIServer(ctx, certs, server); err != nil {
+	if err := waitHTTP(ctx, server+"/readyz", apiserverTLS, 3*time.Minute); err != nil {
 		return fmt.Errorf("kube-apiserver did not become ready (see %s): %w", filepath.Join(logs, "kube-apiserver.log"), err)
 	}
 
@@ -220,11 +243,17 @@ func Up(ctx context.Context, o Options) error {
 	if err := os.WriteFile(kcmPath, kcmKC, 0o600); err != nil {
 		return err
 	}
+	kcmHealth, kcmPort, err := cpprocess.ComponentHealth(process.KubeControllerManager)
+	if err != nil {
+		return err
+	}
 	kcm, err := process.Supervise(o.Log, process.Spec{
 		Name: "kube-controller-manager", Path: kube.ControllerManager, LogFile: filepath.Join(logs, "kube-controller-manager.log"), OnRestart: con.Restarted,
+		Kind: process.KubeControllerManager, Health: kcmHealth, OnEvent: con.ComponentEvent,
 		Args: []string{
 			"--kubeconfig=" + kcmPath, "--authentication-kubeconfig=" + kcmPath, "--authorization-kubeconfig=" + kcmPath,
-			"--leader-elect=false", "--secure-port=0", "--profiling=false", "--use-service-account-credentials=true",
+			"--leader-elect=false", fmt.Sprintf("--secure-port=%d", kcmPort), "--bind-address=127.0.0.1",
+			"--cert-dir=" + filepath.Join(o.DataDir, "pki", "kube-controller-manager"), "--profiling=false", "--use-service-account-credentials=true",
 			"--service-account-private-key-file=" + certs.path("sa.key"), "--root-ca-file=" + certs.path("ca.crt"),
 			"--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller",
 		},
@@ -272,6 +301,9 @@ func Up(ctx context.Context, o Options) error {
 	if err := markControlPlanesStarting(ctx, c); err != nil {
 		return err
 	}
+	if err := releaseStaleLease(ctx, c); err != nil {
+		return err
+	}
 
 	simCloud, err := sim.New(sim.Options{StatePath: filepath.Join(o.DataDir, "sim.json"), BootDelay: o.VMBootDelay, RateLimit: SimAPILimit})
 	if err != nil {
@@ -288,7 +320,8 @@ func Up(ctx context.Context, o Options) error {
 		// reconciles waits in Kumo instead of being refused by the cloud.
 		Provider: cloud.Limit(simCloud, SimAPILimit.QPS*0.8, SimAPILimit.Burst/2), ProviderName: "sim", Sim: simCloud,
 		MetricsAddr: cfg.MetricsBindAddress, HealthAddr: cfg.HealthProbeBindAddress, PprofAddr: o.PprofAddr,
-		LeaderElection: true, LeaderElectionNamespace: "kumo-system", Log: o.Log,
+		AdmissionRefusal: space.refusal,
+		LeaderElection:   true, LeaderElectionNamespace: "kumo-system", LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, Log: o.Log,
 	}
 	if cfg.Fidelity == FidelityScale {
 		mo.Runtime, mo.Nodes = cpscale.New(), nodescale.New(0)
@@ -503,18 +536,19 @@ func seed(ctx context.Context, c client.Client) error {
 	return nil
 }
 
-func waitAPIServer(ctx context.Context, certs mgmtPKI, server string) error {
+// adminTLS is how Kumo asks the management API server about its health.
+func adminTLS(certs mgmtPKI) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(certs.path("admin.crt"), certs.path("admin.key"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	caPEM, err := os.ReadFile(certs.path("ca.crt"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
-	return waitHTTP(ctx, server+"/readyz", &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, 3*time.Minute)
+	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 func waitHTTP(ctx context.Context, url string, tlsCfg *tls.Config, timeout time.Duration) error {

@@ -248,12 +248,19 @@ func (p *platform) jsonpath(resource, path string, extra ...string) string {
 	return strings.TrimSpace(out)
 }
 
-// tenantKubeconfig extracts the admin kubeconfig of a cluster.
+// tenantKubeconfig extracts the admin kubeconfig of a cluster in the
+// default namespace.
 func (p *platform) tenantKubeconfig(cluster string) string {
+	p.t.Helper()
+	return p.tenantKubeconfigIn("default", cluster)
+}
+
+// tenantKubeconfigIn extracts the admin kubeconfig of a cluster.
+func (p *platform) tenantKubeconfigIn(namespace, cluster string) string {
 	p.t.Helper()
 	var kc string
 	p.eventually(time.Minute, "kubeconfig secret of "+cluster, func() (bool, string) {
-		out, err := p.kubectlErr("get", "secret", cluster+"-kubeconfig", "-o", "jsonpath={.data.value}")
+		out, err := p.kubectlErr("get", "secret", cluster+"-kubeconfig", "-n", namespace, "-o", "jsonpath={.data.value}")
 		kc = out
 		return err == nil && out != "", out
 	})

@@ -102,6 +102,7 @@ UI (docs/monitoring.md).`,
 	f.StringVar(&o.PprofAddr, "pprof-bind-address", "", `serve the manager's Go profiles (/debug/pprof) on this address, e.g. 127.0.0.1:6060 (default: off)`)
 	f.IntVar(&o.WebhookPort, "webhook-port", 0, "port of the manager's admission webhook, which checks team quotas (default: 23812 or a free port, kept across restarts)")
 	f.StringVar(&o.HostMemoryReserve, "host-memory-reserve", "", `host memory tenant control planes leave available, a size ("2Gi") or a share of the host's ("10%"); a cluster that would go past it stays Pending (default: 10%, kept across restarts)`)
+	f.Int64Var(&o.EtcdQuotaBytes, "etcd-quota-backend-bytes", 0, "size past which the management etcd raises its NOSPACE alarm and refuses writes (default: 8 GiB, kept across restarts)")
 	f.DurationVar(&o.VMBootDelay, "vm-boot-delay", 300*time.Millisecond, "how long a simulated VM takes to boot")
 	f.StringVar(&o.Fidelity, "fidelity", "", `"full": tenant clusters run as processes with kwok nodes; "scale": no processes, for fleet benchmarks (default: full, kept across restarts)`)
 	f.BoolVar(&o.Prometheus, "prometheus", false, "run Prometheus "+toolchain.PrometheusVersion()+" with Kumo's scrape configuration, rules and alerts (deploy/prometheus)")
