@@ -112,7 +112,7 @@ func Up(ctx context.Context, o Options) error {
 	con := console.New(out)
 
 	tc := toolchain.New(o.CacheDir, out)
-	bins, err := tc.All(ctx, toolchain.DefaultVersion())
+	bins, err := tc.All(ctx, toolchain.PlatformVersion())
 	if err != nil {
 		return err
 	}

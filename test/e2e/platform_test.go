@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 		fmt.Println("building kumo:", err)
 		os.Exit(1)
 	}
-	kubectlBin, err = toolchain.New(toolchain.DefaultDir(), os.Stderr).Kubectl(context.Background(), toolchain.DefaultVersion())
+	kubectlBin, err = toolchain.New(toolchain.DefaultDir(), os.Stderr).Kubectl(context.Background(), toolchain.PlatformVersion())
 	if err != nil {
 		fmt.Println("building kubectl:", err)
 		os.Exit(1)

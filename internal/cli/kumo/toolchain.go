@@ -48,7 +48,7 @@ kubelets, is linked into kumo itself.`,
 			return nil
 		},
 	}
-	build.Flags().StringSliceVar(&versions, "kubernetes", []string{toolchain.DefaultVersion()}, "Kubernetes versions to build")
+	build.Flags().StringSliceVar(&versions, "kubernetes", []string{toolchain.PlatformVersion()}, "Kubernetes versions to build (default: the one the platform runs; tenants' others are built when first used)")
 	build.Flags().BoolVar(&kubectl, "kubectl", false, "build kubectl too")
 
 	path := &cobra.Command{
@@ -59,7 +59,7 @@ kubelets, is linked into kumo itself.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tc := toolchain.New(dir, cmd.ErrOrStderr())
 			ctx := cmd.Context()
-			b, err := tc.All(ctx, toolchain.DefaultVersion())
+			b, err := tc.All(ctx, toolchain.PlatformVersion())
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ kubelets, is linked into kumo itself.`,
 				"kube-controller-manager": kube.ControllerManager, "kube-scheduler": kube.Scheduler}
 			names := []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
 			if binary == "kubectl" {
-				if paths["kubectl"], err = tc.Kubectl(ctx, toolchain.DefaultVersion()); err != nil {
+				if paths["kubectl"], err = tc.Kubectl(ctx, toolchain.PlatformVersion()); err != nil {
 					return err
 				}
 			}
