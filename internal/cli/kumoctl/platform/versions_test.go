@@ -3,8 +3,8 @@ package platform
 import (
 	"context"
 	"encoding/json"
-	"time"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
