@@ -64,9 +64,9 @@ func CheckUpgrade(releases []kumov1.KubernetesRelease, from, to string) error {
 	target := Find(releases, to)
 	switch {
 	case target == nil:
-		return fmt.Errorf("Kubernetes %s is not in the catalog (see `kumoctl versions`)", to)
+		return fmt.Errorf("kubernetes %s is not in the catalog (see `kumoctl versions`)", to)
 	case State(target) != kumov1.ReleaseSupported:
-		return fmt.Errorf("Kubernetes %s is %s; upgrades go to Supported releases only", target.Spec.Version, State(target))
+		return fmt.Errorf("kubernetes %s is %s; upgrades go to Supported releases only", target.Spec.Version, State(target))
 	}
 	fromMinor, toMinor := Minor(from), Minor(target.Spec.Version)
 	switch {

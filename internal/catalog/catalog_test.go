@@ -64,8 +64,8 @@ func TestCheckUpgrade(t *testing.T) {
 		"skipping a minor":       {from: "1.35.9", to: "1.37", err: "cannot upgrade from 1.35 to 1.37: one minor at a time, 1.36 first"},
 		"a downgrade of a minor": {from: "1.37.2", to: "1.36", err: "cannot downgrade from 1.37.2 to 1.36"},
 		"a downgrade of a patch": {from: "1.36.3", to: "1.36.2", err: "cannot downgrade"},
-		"not in the catalog":     {from: "1.36", to: "1.39", err: "Kubernetes 1.39 is not in the catalog"},
-		"a preview":              {from: "1.37", to: "1.38", err: "Kubernetes 1.38.0 is Preview; upgrades go to Supported releases only"},
+		"not in the catalog":     {from: "1.36", to: "1.39", err: "kubernetes 1.39 is not in the catalog"},
+		"a preview":              {from: "1.37", to: "1.38", err: "kubernetes 1.38.0 is Preview; upgrades go to Supported releases only"},
 		"to a deprecated one":    {from: "1.34.2", to: "1.35", err: "1.35.9 is Deprecated"},
 	}
 	for name, tc := range tests {

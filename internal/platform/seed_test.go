@@ -102,7 +102,7 @@ func TestSeedPublishesTheCatalog(t *testing.T) {
 	}
 	for _, v := range []string{"1.34.8", "1.34"} {
 		// The API server loads a new policy and params within a second or so.
-		g.Eventually(func() error { return c.Create(ctx, cluster(v), client.DryRunAll) }).WithTimeout(10 * time.Second).Should(
+		g.Eventually(func() error { return c.Create(ctx, cluster(v), client.DryRunAll) }).WithTimeout(10*time.Second).Should(
 			MatchError(ContainSubstring("Kubernetes 1.34.8 has been removed from the platform: no cluster may be created on it or moved to it; pick a Supported version (kumoctl versions)")), v)
 	}
 	g.Expect(c.Create(ctx, cluster("1.36"))).To(Succeed())

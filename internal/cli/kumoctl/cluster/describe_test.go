@@ -95,7 +95,7 @@ func TestDescribeSupport(t *testing.T) {
 				Message: "Kubernetes 1.36.3 is deprecated; support ends on 2027-06-28; upgrade to 1.37"},
 			want: "Support:     Kubernetes 1.36.3 is deprecated; support ends on 2027-06-28; upgrade to 1.37\n",
 		},
-		"supported": {cond: &metav1.Condition{Type: kumov1.VersionSupportedCondition, Status: metav1.ConditionTrue, Reason: "Supported", Message: "Kubernetes 1.36.3 is Supported"}},
+		"supported":  {cond: &metav1.Condition{Type: kumov1.VersionSupportedCondition, Status: metav1.ConditionTrue, Reason: "Supported", Message: "Kubernetes 1.36.3 is Supported"}},
 		"no catalog": {},
 	}
 	for name, tc := range tests {
