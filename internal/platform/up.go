@@ -112,6 +112,11 @@ func Up(ctx context.Context, o Options) error {
 	if err := checkPorts(cfg, reg); err != nil {
 		return err
 	}
+	if o.DefaultKubernetes != "" { // refused before anything starts
+		if _, err := toolchain.Resolve(o.DefaultKubernetes); err != nil {
+			return fmt.Errorf("--default-kubernetes: %w", err)
+		}
+	}
 	con := console.New(out)
 
 	tc := toolchain.New(o.CacheDir, out)
