@@ -61,7 +61,7 @@ type KubernetesReleaseSpec struct {
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.spec.version`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.spec.state`
 // +kubebuilder:printcolumn:name="Default",type=boolean,JSONPath=`.spec.default`
-// +kubebuilder:printcolumn:name="End of support",type=date,JSONPath=`.spec.endOfSupport`,priority=1
+// +kubebuilder:printcolumn:name="End of support",type=string,JSONPath=`.spec.endOfSupport`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type KubernetesRelease struct {
 	metav1.TypeMeta   `json:",inline"`
