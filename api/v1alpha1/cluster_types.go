@@ -12,8 +12,9 @@ type ClusterSpec struct {
 	// +kubebuilder:validation:MaxLength=12
 	Version string `json:"version"`
 
-	// Region is the Region the cluster runs in. It cannot change: moving a
-	// cluster to another region is what a ClusterMigration is for.
+	// Region is the Region the cluster was created in. It cannot change:
+	// moving a cluster to another region is what a ClusterMigration is
+	// for, and where its workers run now is status.region.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="region is immutable; to move a cluster to another region create a ClusterMigration"
@@ -85,6 +86,8 @@ const (
 	ClusterProvisioning ClusterPhase = "Provisioning"
 	ClusterReady        ClusterPhase = "Ready"
 	ClusterScaling      ClusterPhase = "Scaling"
+	// ClusterMigrating: a ClusterMigration moves the cluster's workers.
+	ClusterMigrating ClusterPhase = "Migrating"
 	// ClusterStarting: the cluster was Ready and its control plane is
 	// starting again (after a restart of the platform, or of a component)
 	// and does not answer yet.
@@ -98,9 +101,19 @@ const (
 
 // ClusterStatus is what Kumo observed of a cluster.
 type ClusterStatus struct {
-	// Phase summarises the conditions: Pending, Provisioning, Ready, Scaling, Starting, Degraded, Deleting or Failed.
+	// Phase summarises the conditions: Pending, Provisioning, Ready, Scaling, Migrating, Starting, Degraded, Deleting or Failed.
 	// +optional
 	Phase ClusterPhase `json:"phase,omitempty"`
+	// Region is where the cluster's workers run and new nodes are made:
+	// spec.region until a ClusterMigration completes, then its target.
+	// Only the migration controller changes it.
+	// +optional
+	Region string `json:"region,omitempty"`
+	// MigratingTo is the target region of the cluster's active
+	// ClusterMigration. While it is set, the migration controller alone
+	// creates and deletes the cluster's Machines and node pools cannot change.
+	// +optional
+	MigratingTo string `json:"migratingTo,omitempty"`
 	// Version is the Kubernetes version the control plane runs.
 	// +optional
 	Version string `json:"version,omitempty"`
@@ -147,7 +160,9 @@ type NodePoolStatus struct {
 // +kubebuilder:resource:shortName=kc
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.spec.version`
-// +kubebuilder:printcolumn:name="Region",type=string,JSONPath=`.spec.region`
+// +kubebuilder:printcolumn:name="Region",type=string,JSONPath=`.status.region`
+// +kubebuilder:printcolumn:name="Migrating-To",type=string,JSONPath=`.status.migratingTo`,priority=1
+// +kubebuilder:validation:XValidation:rule="!has(self.status) || !has(self.status.migratingTo) || size(self.status.migratingTo) == 0 || (has(self.spec.nodePools) == has(oldSelf.spec.nodePools) && (!has(self.spec.nodePools) || self.spec.nodePools == oldSelf.spec.nodePools))",messageExpression="'node pools cannot change while the cluster migrates to ' + self.status.migratingTo + '; wait until the migration completes or roll it back (kumoctl migrate status ' + self.metadata.name + ')'"
 // +kubebuilder:printcolumn:name="Nodes",type=string,JSONPath=`.status.nodes`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Cluster struct {
@@ -165,6 +180,15 @@ type ClusterList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Cluster `json:"items"`
+}
+
+// EffectiveRegion is where the cluster's workers run: status.region once
+// set, else spec.region.
+func (c *Cluster) EffectiveRegion() string {
+	if c.Status.Region != "" {
+		return c.Status.Region
+	}
+	return c.Spec.Region
 }
 
 // DesiredReplicas sums the replicas of all node pools.

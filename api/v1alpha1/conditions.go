@@ -17,6 +17,39 @@ const (
 	// WithinQuotaCondition is true while a team uses no more than its
 	// TeamQuota's limits.
 	WithinQuotaCondition = "WithinQuota"
+	// AcceptedCondition is false on a ClusterMigration refused before it
+	// created anything; the reason says why.
+	AcceptedCondition = "Accepted"
+	// ProgressingCondition says what a ClusterMigration does or waits for.
+	ProgressingCondition = "Progressing"
+	// DrainBlockedCondition is true while a migration's drain has lasted
+	// longer than the drain timeout; the message names the pods and the
+	// PodDisruptionBudget that hold it.
+	DrainBlockedCondition = "DrainBlocked"
+)
+
+// ClusterMigration reasons.
+const (
+	// Refusals (Accepted false).
+	SameRegionReason      = "SameRegion"
+	CapacityShortReason   = "CapacityShort"
+	ClusterNotReadyReason = "ClusterNotReady"
+	ClusterDeletingReason = "ClusterDeleting"
+	ClusterNotFoundReason = "ClusterNotFound"
+	MigrationActiveReason = "AnotherMigrationActive"
+	AcceptedReason        = "Accepted"
+	// Progress.
+	CreatingNodesReason      = "CreatingNodes"
+	DrainingNodesReason      = "DrainingNodes"
+	WaitingForApprovalReason = "WaitingForApproval"
+	PausedReason             = "Paused"
+	SoakingReason            = "Soaking"
+	CompletingReason         = "Completing"
+	CompletedReason          = "Completed"
+	RollingBackReason        = "RollingBack"
+	RolledBackReason         = "RolledBack"
+	PDBBlocksReason          = "PodDisruptionBudget"
+	DrainingInTimeReason     = "DrainingInTime"
 )
 
 // Condition reasons.
@@ -73,4 +106,10 @@ const (
 	HypervisorLabel = "kumo.dev/hypervisor"
 	// DeleteMachineAnnotation marks a Machine to be removed first on scale-in.
 	DeleteMachineAnnotation = "kumo.dev/delete-machine"
+	// MigrationLabel marks the Machines a ClusterMigration created in its
+	// target region; its value is the migration's name (= the cluster's).
+	MigrationLabel = "kumo.dev/migration"
+	// MigrationDrainLabel marks the source Machines a ClusterMigration has
+	// chosen to cordon and drain; they stay, empty, until the soak ends.
+	MigrationDrainLabel = "kumo.dev/migration-drain"
 )

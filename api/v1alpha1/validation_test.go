@@ -52,6 +52,16 @@ func expectInvalid(g *WithT, err error, want []string) {
 	}
 }
 
+// expectOutcome asserts that the API server accepted a write when want is
+// empty, else that it refused it as expectInvalid says.
+func expectOutcome(g *WithT, err error, want []string) {
+	if len(want) == 0 {
+		g.Expect(err).NotTo(HaveOccurred())
+		return
+	}
+	expectInvalid(g, err, want)
+}
+
 // toUnstructured turns a typed object into its JSON form, so a test can add
 // or remove fields the way a kubectl user would.
 func toUnstructured(g *WithT, obj runtime.Object, gvkKind string) *unstructured.Unstructured {
@@ -285,11 +295,7 @@ func TestClusterValidation(t *testing.T) {
 			g.Expect(c.Create(ctx, cl)).To(Succeed())
 			tc.update(cl)
 			err := c.Update(ctx, cl)
-			if len(tc.wantErr) == 0 {
-				g.Expect(err).NotTo(HaveOccurred())
-				return
-			}
-			expectInvalid(g, err, tc.wantErr)
+			expectOutcome(g, err, tc.wantErr)
 		})
 	}
 
@@ -489,11 +495,7 @@ func TestMachineValidation(t *testing.T) {
 			m := validMachine()
 			tc.mutate(m)
 			err := c.Create(ctx, m)
-			if len(tc.wantErr) == 0 {
-				g.Expect(err).NotTo(HaveOccurred())
-				return
-			}
-			expectInvalid(g, err, tc.wantErr)
+			expectOutcome(g, err, tc.wantErr)
 		})
 	}
 
@@ -564,11 +566,7 @@ func TestMachineValidation(t *testing.T) {
 			g.Expect(c.Create(ctx, m)).To(Succeed())
 			tc.update(m)
 			err := c.Update(ctx, m)
-			if len(tc.wantErr) == 0 {
-				g.Expect(err).NotTo(HaveOccurred())
-				return
-			}
-			expectInvalid(g, err, tc.wantErr)
+			expectOutcome(g, err, tc.wantErr)
 		})
 	}
 
@@ -667,4 +665,233 @@ func TestKubernetesReleaseValidation(t *testing.T) {
 		r.Spec.State = kumov1.ReleaseDeprecated
 		expectInvalid(g, c.Update(ctx, r), []string{"only a Supported release can be the default"})
 	})
+}
+
+// validMigration is the smallest ClusterMigration the API server accepts:
+// named after its cluster.
+func validMigration(cluster string) *kumov1.ClusterMigration {
+	return &kumov1.ClusterMigration{
+		ObjectMeta: metav1.ObjectMeta{Name: cluster, Namespace: validationNamespace},
+		Spec:       kumov1.ClusterMigrationSpec{ClusterName: cluster, TargetRegion: "osaka-1"},
+	}
+}
+
+func TestClusterMigrationValidation(t *testing.T) {
+	ctx, c := startEnv(t)
+	n := 0
+	// nextName gives each case a cluster of its own, since a migration is
+	// named after its cluster.
+	nextName := func() string { n++; return "mig-" + string(rune('a'+n/26)) + string(rune('a'+n%26)) }
+
+	t.Run("defaults", func(t *testing.T) {
+		g := NewWithT(t)
+		m := validMigration(nextName())
+		g.Expect(c.Create(ctx, m)).To(Succeed())
+		got := &kumov1.ClusterMigration{}
+		g.Expect(c.Get(ctx, client.ObjectKeyFromObject(m), got)).To(Succeed())
+		g.Expect(got.Spec.Steps).To(Equal([]int32{25, 50, 100}))
+		g.Expect(got.Spec.Approval).To(Equal(kumov1.ApprovalAutomatic))
+		g.Expect(got.Spec.Soak).NotTo(BeNil())
+		g.Expect(got.Spec.Soak.Duration).To(Equal(5 * time.Minute))
+	})
+
+	createCases := map[string]struct {
+		// mutate turns validMigration() into the object under test.
+		mutate func(*kumov1.ClusterMigration)
+		// wantErr are substrings the Invalid error must contain; none means
+		// the migration is accepted.
+		wantErr []string
+	}{
+		"one step of 100": {
+			mutate: func(m *kumov1.ClusterMigration) { m.Spec.Steps = []int32{100} },
+		},
+		"manual approval, no soak": {
+			mutate: func(m *kumov1.ClusterMigration) {
+				m.Spec.Approval = kumov1.ApprovalManual
+				m.Spec.Soak = &metav1.Duration{}
+			},
+		},
+		"name is not the cluster's": {
+			mutate:  func(m *kumov1.ClusterMigration) { m.Name = "other" },
+			wantErr: []string{"a ClusterMigration is named after its cluster: metadata.name must be mig-"},
+		},
+		"empty target region": {
+			mutate:  func(m *kumov1.ClusterMigration) { m.Spec.TargetRegion = "" },
+			wantErr: []string{"spec.targetRegion", "at least 1 chars long"},
+		},
+		"steps not ending at 100": {
+			mutate:  func(m *kumov1.ClusterMigration) { m.Spec.Steps = []int32{25, 50} },
+			wantErr: []string{"spec.steps", "the last step must be 100"},
+		},
+		"steps decreasing": {
+			mutate:  func(m *kumov1.ClusterMigration) { m.Spec.Steps = []int32{50, 25, 100} },
+			wantErr: []string{"spec.steps", "steps must be strictly increasing"},
+		},
+		"steps repeating": {
+			mutate:  func(m *kumov1.ClusterMigration) { m.Spec.Steps = []int32{50, 50, 100} },
+			wantErr: []string{"spec.steps[1]", "Duplicate value"},
+		},
+		"step 0": {
+			mutate:  func(m *kumov1.ClusterMigration) { m.Spec.Steps = []int32{0, 100} },
+			wantErr: []string{"spec.steps[0]", "greater than or equal to 1"},
+		},
+		"step above 100": {
+			mutate:  func(m *kumov1.ClusterMigration) { m.Spec.Steps = []int32{50, 150} },
+			wantErr: []string{"spec.steps[1]", "less than or equal to 100"},
+		},
+		"unknown approval": {
+			mutate:  func(m *kumov1.ClusterMigration) { m.Spec.Approval = "Sometimes" },
+			wantErr: []string{"spec.approval", "Unsupported value"},
+		},
+		"negative soak": {
+			mutate:  func(m *kumov1.ClusterMigration) { m.Spec.Soak = &metav1.Duration{Duration: -time.Minute} },
+			wantErr: []string{"spec.soak", "soak must not be negative"},
+		},
+	}
+	for name, tc := range createCases {
+		t.Run("create/"+name, func(t *testing.T) {
+			g := NewWithT(t)
+			m := validMigration(nextName())
+			tc.mutate(m)
+			err := c.Create(ctx, m)
+			expectOutcome(g, err, tc.wantErr)
+		})
+	}
+
+	t.Run("create/a second migration of a cluster", func(t *testing.T) {
+		g := NewWithT(t)
+		name := nextName()
+		g.Expect(c.Create(ctx, validMigration(name))).To(Succeed())
+		err := c.Create(ctx, validMigration(name))
+		g.Expect(apierrors.IsAlreadyExists(err)).To(BeTrue(), "want AlreadyExists, got %v", err)
+	})
+
+	updateCases := map[string]struct {
+		// initial edits validMigration() before it is created.
+		initial func(*kumov1.ClusterMigration)
+		// update edits the stored migration before it is updated.
+		update func(*kumov1.ClusterMigration)
+		// wantErr are substrings the Invalid error must contain; none means
+		// the update is accepted.
+		wantErr []string
+	}{
+		"pause and resume": {
+			update: func(m *kumov1.ClusterMigration) { m.Spec.Paused = true },
+		},
+		"rollback": {
+			update: func(m *kumov1.ClusterMigration) { m.Spec.Rollback = true },
+		},
+		"finish the soak now": {
+			update: func(m *kumov1.ClusterMigration) { m.Spec.Soak = &metav1.Duration{} },
+		},
+		"approve the next step": {
+			update: func(m *kumov1.ClusterMigration) { m.Spec.ApprovedSteps = 2 },
+		},
+		"rollback undone": {
+			initial: func(m *kumov1.ClusterMigration) { m.Spec.Rollback = true },
+			update:  func(m *kumov1.ClusterMigration) { m.Spec.Rollback = false },
+			wantErr: []string{"rollback cannot be set back to false"},
+		},
+		"approval withdrawn": {
+			initial: func(m *kumov1.ClusterMigration) { m.Spec.ApprovedSteps = 2 },
+			update:  func(m *kumov1.ClusterMigration) { m.Spec.ApprovedSteps = 1 },
+			wantErr: []string{"approvedSteps cannot decrease"},
+		},
+		"approval removed": {
+			initial: func(m *kumov1.ClusterMigration) { m.Spec.ApprovedSteps = 2 },
+			update:  func(m *kumov1.ClusterMigration) { m.Spec.ApprovedSteps = 0 },
+			wantErr: []string{"approvedSteps cannot decrease"},
+		},
+		"target region change": {
+			update:  func(m *kumov1.ClusterMigration) { m.Spec.TargetRegion = "tokyo-1" },
+			wantErr: []string{"spec.targetRegion", "targetRegion is immutable"},
+		},
+		"steps change": {
+			update:  func(m *kumov1.ClusterMigration) { m.Spec.Steps = []int32{50, 100} },
+			wantErr: []string{"spec.steps", "steps are immutable"},
+		},
+	}
+	for name, tc := range updateCases {
+		t.Run("update/"+name, func(t *testing.T) {
+			g := NewWithT(t)
+			m := validMigration(nextName())
+			if tc.initial != nil {
+				tc.initial(m)
+			}
+			g.Expect(c.Create(ctx, m)).To(Succeed())
+			tc.update(m)
+			err := c.Update(ctx, m)
+			expectOutcome(g, err, tc.wantErr)
+		})
+	}
+
+	t.Run("update/clusterName change", func(t *testing.T) {
+		g := NewWithT(t)
+		m := validMigration(nextName())
+		g.Expect(c.Create(ctx, m)).To(Succeed())
+		m.Spec.ClusterName = "other"
+		expectInvalid(g, c.Update(ctx, m), []string{"spec.clusterName", "clusterName is immutable"})
+	})
+}
+
+// TestClusterMigratingValidation: while a cluster migrates (its
+// status.migratingTo is set, which only the migration controller writes),
+// its node pools cannot change; everything else can.
+func TestClusterMigratingValidation(t *testing.T) {
+	ctx, c := startEnv(t)
+	g := NewWithT(t)
+	cl := validCluster()
+	g.Expect(c.Create(ctx, cl)).To(Succeed())
+
+	// Before a migration, pools change freely.
+	cl.Spec.NodePools[0].Replicas = 4
+	g.Expect(c.Update(ctx, cl)).To(Succeed())
+
+	cl.Status.MigratingTo = "osaka"
+	cl.Status.Region = "tokyo"
+	g.Expect(c.Status().Update(ctx, cl)).To(Succeed())
+
+	cases := map[string]struct {
+		// update edits the stored cluster before it is updated.
+		update func(*kumov1.Cluster)
+		// wantErr are substrings the Invalid error must contain; none means
+		// the update is accepted.
+		wantErr []string
+	}{
+		"scale a pool": {
+			update:  func(cl *kumov1.Cluster) { cl.Spec.NodePools[0].Replicas = 5 },
+			wantErr: []string{"node pools cannot change while the cluster migrates to osaka", "kumoctl migrate status " + cl.Name},
+		},
+		"add a pool": {
+			update: func(cl *kumov1.Cluster) {
+				cl.Spec.NodePools = append(cl.Spec.NodePools, kumov1.NodePool{Name: "gpu", Replicas: 1, Flavor: "m1.large"})
+			},
+			wantErr: []string{"node pools cannot change while the cluster migrates"},
+		},
+		"remove every pool": {
+			update:  func(cl *kumov1.Cluster) { cl.Spec.NodePools = nil },
+			wantErr: []string{"node pools cannot change while the cluster migrates"},
+		},
+		"pause": {
+			update: func(cl *kumov1.Cluster) { cl.Spec.Paused = true },
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			got := &kumov1.Cluster{}
+			g.Expect(c.Get(ctx, client.ObjectKeyFromObject(cl), got)).To(Succeed())
+			tc.update(got)
+			err := c.Update(ctx, got)
+			expectOutcome(g, err, tc.wantErr)
+		})
+	}
+
+	// Once the migration ends, pools change again.
+	got := &kumov1.Cluster{}
+	g.Expect(c.Get(ctx, client.ObjectKeyFromObject(cl), got)).To(Succeed())
+	got.Status.MigratingTo = ""
+	g.Expect(c.Status().Update(ctx, got)).To(Succeed())
+	got.Spec.NodePools[0].Replicas = 6
+	g.Expect(c.Update(ctx, got)).To(Succeed())
 }

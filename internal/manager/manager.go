@@ -28,6 +28,7 @@ import (
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	"github.com/kumo-dev/kumo/internal/controller/cluster"
 	"github.com/kumo-dev/kumo/internal/controller/machine"
+	"github.com/kumo-dev/kumo/internal/controller/migration"
 	"github.com/kumo-dev/kumo/internal/controller/quota"
 	"github.com/kumo-dev/kumo/internal/controller/region"
 	"github.com/kumo-dev/kumo/internal/controlplane"
@@ -72,6 +73,9 @@ type Options struct {
 	// that play a restarted Kumo); controller-runtime refuses duplicate
 	// controller names otherwise.
 	SkipNameValidation bool
+	// DrainTimeout is how long a migration's drain may take before it
+	// reports DrainBlocked (0: the controller's default, 5 minutes).
+	DrainTimeout time.Duration
 	// Log receives the manager's and the controllers' logs; the zero
 	// Logger is controller-runtime's global one (ctrl.SetLogger).
 	Log logr.Logger
@@ -89,11 +93,12 @@ const WebhookConfigurationName = "kumo"
 // are: under baseURL ("https://127.0.0.1:23812"), serving a certificate
 // that caBundle (PEM) signed.
 func WebhookConfiguration(baseURL string, caBundle []byte) *admissionregistrationv1.ValidatingWebhookConfiguration {
-	url := baseURL + quota.WebhookPath
+	quotaURL, regionURL := baseURL+quota.WebhookPath, baseURL+region.WebhookPath
 	return &admissionregistrationv1.ValidatingWebhookConfiguration{
 		ObjectMeta: metav1.ObjectMeta{Name: WebhookConfigurationName},
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{
-			quota.Webhook(admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caBundle}),
+			quota.Webhook(admissionregistrationv1.WebhookClientConfig{URL: &quotaURL, CABundle: caBundle}),
+			region.Webhook(admissionregistrationv1.WebhookClientConfig{URL: &regionURL, CABundle: caBundle}),
 		},
 	}
 }
@@ -163,6 +168,12 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
+	if err := (&migration.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Nodes: backend,
+		Recorder: mgr.GetEventRecorder("kumo-migration"), DrainTimeout: o.DrainTimeout,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
 	if err := (&quota.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("kumo-quota")}).SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
@@ -170,6 +181,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		mgr.GetWebhookServer().Register(quota.WebhookPath, &admission.Webhook{Handler: &quota.Validator{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Decoder: admission.NewDecoder(mgr.GetScheme()),
 		}})
+		mgr.GetWebhookServer().Register(region.WebhookPath, &admission.Webhook{Handler: &region.Guard{Reader: mgr.GetAPIReader()}})
 		if err := mgr.AddReadyzCheck("webhook", hooks.StartedChecker()); err != nil {
 			return nil, err
 		}

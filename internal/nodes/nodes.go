@@ -26,6 +26,13 @@ type Backend interface {
 	// PodDisruptionBudgets) and removes the Node once it is empty. A Node
 	// that does not exist is drained.
 	Drain(ctx context.Context, c *kumov1.Cluster, name string) (Drain, error)
+	// Evict is Drain without the last step: the Node stays, cordoned and
+	// empty, so that Uncordon can put it back to work at once (a
+	// migration's old nodes until its soak ends). Done: no pod is left.
+	Evict(ctx context.Context, c *kumov1.Cluster, name string) (Drain, error)
+	// Uncordon makes the named Node schedulable again. A Node that does
+	// not exist is no error.
+	Uncordon(ctx context.Context, c *kumov1.Cluster, name string) error
 	// Forget drops what the backend keeps for a deleted cluster.
 	Forget(c *kumov1.Cluster)
 	// Changes delivers a Machine (only its namespace and name set) whose
@@ -45,7 +52,7 @@ type Node struct {
 
 // Drain is the progress of a drain.
 type Drain struct {
-	// Done: the Node is gone.
+	// Done: the Node is gone (Drain) or empty (Evict).
 	Done bool
 	// Cordoned and Removed report the steps this call took, for events.
 	Cordoned, Removed bool

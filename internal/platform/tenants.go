@@ -37,6 +37,9 @@ func tenantRoles() []client.Object {
 			Rules: []rbacv1.PolicyRule{
 				{APIGroups: []string{"kumo.dev"}, Resources: []string{"clusters"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
 				{APIGroups: []string{"kumo.dev"}, Resources: []string{"clusters/status", "machines", "machines/status"}, Verbs: read},
+				// Moving the team's clusters (`kumoctl migrate`); the status is the controller's.
+				{APIGroups: []string{"kumo.dev"}, Resources: []string{"clustermigrations"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
+				{APIGroups: []string{"kumo.dev"}, Resources: []string{"clustermigrations/status"}, Verbs: read},
 				// The team's quota (`kumoctl quota`); operators set it.
 				{APIGroups: []string{"kumo.dev"}, Resources: []string{"teamquotas"}, Verbs: read},
 				// The team's kubeconfig Secrets (`kumoctl kubeconfig`).

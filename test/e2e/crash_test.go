@@ -119,12 +119,13 @@ func countProviderIDs(p *platform) int {
 }
 
 // assertOneVMPerMachine: every Machine has exactly one VM tagged with its
-// UID, and no VM belongs to no Machine.
-func assertOneVMPerMachine(p *platform, want int) {
+// UID, and no VM belongs to no Machine. kubectlArgs pick where the
+// Machines are listed (the default namespace without them).
+func assertOneVMPerMachine(p *platform, want int, kubectlArgs ...string) {
 	p.t.Helper()
 	var uids []string
 	p.eventually(time.Minute, fmt.Sprintf("%d machines", want), func() (bool, string) {
-		out, _ := p.kubectlErr("get", "machines", "-o", "jsonpath={range .items[*]}{.metadata.uid}{\"\\n\"}{end}")
+		out, _ := p.kubectlErr(append([]string{"get", "machines", "-o", "jsonpath={range .items[*]}{.metadata.uid}{\"\\n\"}{end}"}, kubectlArgs...)...)
 		uids = strings.Fields(out)
 		return len(uids) == want, out
 	})

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -134,4 +135,37 @@ func FindPool(cluster *kumov1.Cluster, pool string) (int, error) {
 		names = append(names, p.Name)
 	}
 	return -1, Exit(ExitNotFound, "cluster %s has no node pool %q; pools: %s", cluster.Name, pool, OrNone(strings.Join(names, ", ")))
+}
+
+// ListTeam lists into list the objects of the team's namespace, or with
+// all of every namespace the user may read, sorted by namespace and name.
+// It returns the namespace ("" with all), for messages.
+func ListTeam(ctx context.Context, f *Factory, list client.ObjectList, all bool, what string) (string, error) {
+	c, err := f.Client()
+	if err != nil {
+		return "", err
+	}
+	var opts []client.ListOption
+	ns := ""
+	if !all {
+		if ns, err = f.Namespace(); err != nil {
+			return "", err
+		}
+		opts = append(opts, client.InNamespace(ns))
+	}
+	if err := c.List(ctx, list, opts...); err != nil {
+		return ns, APIError(err, "list "+what, ns)
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return ns, err
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i].(client.Object), items[j].(client.Object)
+		if a.GetNamespace() != b.GetNamespace() {
+			return a.GetNamespace() < b.GetNamespace()
+		}
+		return a.GetName() < b.GetName()
+	})
+	return ns, meta.SetList(list, items)
 }

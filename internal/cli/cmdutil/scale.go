@@ -51,7 +51,7 @@ func ScalePool(ctx context.Context, f *Factory, cluster, pool string, nodes int3
 		p := &cl.Spec.NodePools[i]
 		from = p.Replicas
 		if nodes > from {
-			if err := CheckCapacity(ctx, c, cl.Spec.Region, p.Flavor, nodes-from); err != nil {
+			if err := CheckCapacity(ctx, c, cl.EffectiveRegion(), p.Flavor, nodes-from); err != nil {
 				return err
 			}
 		}

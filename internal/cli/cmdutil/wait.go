@@ -34,22 +34,37 @@ type ClusterCondition func(c *kumov1.Cluster, machines []kumov1.Machine) (Outcom
 // progress: redrawn in place on a terminal, one line per change otherwise.
 // Ctrl-C and timeouts leave the operation running and say how to follow it.
 func WaitForCluster(ctx context.Context, f *Factory, c client.Client, namespace, name string, timeout time.Duration, cond ClusterCondition) error {
+	follow := fmt.Sprintf("follow it with `kumoctl cluster describe %s -n %s`", name, namespace)
+	return WaitFor(ctx, f, name, follow, timeout, func(ctx context.Context) (Outcome, string, error) {
+		cluster, machines, err := readCluster(ctx, c, namespace, name)
+		if err != nil {
+			return Pending, "", err
+		}
+		outcome, detail := cond(cluster, machines)
+		return outcome, detail, nil
+	})
+}
+
+// WaitFor calls check until it says Done or Failed, showing its progress
+// detail after name: redrawn in place on a terminal, one line per change
+// otherwise. A passing API error (a restart, a timeout) is shown and
+// waited out. Ctrl-C and timeouts leave the operation running and say how
+// to follow it.
+func WaitFor(ctx context.Context, f *Factory, name, follow string, timeout time.Duration, check func(context.Context) (Outcome, string, error)) error {
 	io := f.IOStreams
 	start := f.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	last := ""
-	follow := fmt.Sprintf("follow it with `kumoctl cluster describe %s -n %s`", name, namespace)
 	tick := time.NewTicker(f.PollInterval)
 	defer tick.Stop()
 	for {
-		cluster, machines, err := readCluster(ctx, c, namespace, name)
+		outcome, detail, err := check(ctx)
 		switch code := CodeOf(err); {
 		case err == nil:
 		case code == ExitForbidden || code == ExitUsage:
 			return err
 		case ctx.Err() == nil:
-			// A passing API error (a restart, a timeout): keep waiting.
 			if io.IsTerminal() {
 				_, _ = fmt.Fprintf(io.ErrOut, "\r\033[K%s: %v (retrying)", name, err)
 			} else {
@@ -57,7 +72,6 @@ func WaitForCluster(ctx context.Context, f *Factory, c client.Client, namespace,
 			}
 		}
 		if err == nil && ctx.Err() == nil {
-			outcome, detail := cond(cluster, machines)
 			line := fmt.Sprintf("%s: %s (%s)", name, detail, f.Now().Sub(start).Round(time.Second))
 			switch {
 			case io.IsTerminal():

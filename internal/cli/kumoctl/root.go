@@ -13,6 +13,7 @@ import (
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
 	"github.com/kumo-dev/kumo/internal/cli/kumoctl/cluster"
 	"github.com/kumo-dev/kumo/internal/cli/kumoctl/kubeconfig"
+	"github.com/kumo-dev/kumo/internal/cli/kumoctl/migrate"
 	"github.com/kumo-dev/kumo/internal/cli/kumoctl/nodepool"
 	"github.com/kumo-dev/kumo/internal/cli/kumoctl/platform"
 	"github.com/kumo-dev/kumo/internal/cli/kumoctl/quota"
@@ -91,7 +92,7 @@ Exit codes:
 			root.AddCommand(c)
 		}
 	}
-	add("clusters", cluster.NewCmdCluster(f), nodepool.NewCmdNodePool(f))
+	add("clusters", cluster.NewCmdCluster(f), nodepool.NewCmdNodePool(f), migrate.NewCmdMigrate(f))
 	add("access", kubeconfig.NewCmdKubeconfig(f, nil), kubeconfig.NewCmdUse(f, nil))
 	add("platform", platform.NewCmdRegions(f, nil), platform.NewCmdVersions(f, nil), quota.NewCmdQuota(f, nil))
 	root.AddCommand(NewCmdVersion(f))

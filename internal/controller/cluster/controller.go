@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -68,7 +69,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		n = 16
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&kumov1.Cluster{}, builder.WithPredicates(status.NotStatusOnly())).
+		// A migration's writes to the status (migratingTo, region) hand the
+		// Machines back and forth: those wake it too.
+		For(&kumov1.Cluster{}, builder.WithPredicates(predicate.Or(status.NotStatusOnly(), migrationChanged))).
 		// Teams (namespaces) take turns in the queue, so one team's burst
 		// of creates does not hold another team's cluster behind it.
 		WithOptions(controller.Options{MaxConcurrentReconciles: n, NewQueue: fairqueue.NewQueue}).
@@ -86,6 +89,14 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
+// migrationChanged passes the updates in which a ClusterMigration handed
+// the cluster's Machines over or back, or moved the cluster.
+var migrationChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	o, okOld := e.ObjectOld.(*kumov1.Cluster)
+	n, okNew := e.ObjectNew.(*kumov1.Cluster)
+	return okOld && okNew && (o.Status.MigratingTo != n.Status.MigratingTo || o.Status.Region != n.Status.Region)
+}}
+
 // clustersInRegion wakes the clusters of a region that (re)appears.
 func (r *Reconciler) clustersInRegion(ctx context.Context, o client.Object) []reconcile.Request {
 	var list kumov1.ClusterList
@@ -94,7 +105,7 @@ func (r *Reconciler) clustersInRegion(ctx context.Context, o client.Object) []re
 	}
 	var out []reconcile.Request
 	for _, c := range list.Items {
-		if c.Spec.Region == o.GetName() {
+		if c.EffectiveRegion() == o.GetName() {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
 		}
 	}
@@ -218,11 +229,15 @@ func (r *Reconciler) loadMachinesFrom(ctx context.Context, reader client.Reader,
 }
 
 func (r *Reconciler) reconcileRegion(ctx context.Context, s *scope) (ctrl.Result, error) {
+	// Where new nodes go: the spec's region until a migration moves it.
+	if s.cluster.Status.Region == "" {
+		s.cluster.Status.Region = s.cluster.Spec.Region
+	}
 	var region kumov1.Region
-	err := r.Client.Get(ctx, client.ObjectKey{Name: s.cluster.Spec.Region}, &region)
+	err := r.Client.Get(ctx, client.ObjectKey{Name: s.cluster.EffectiveRegion()}, &region)
 	if apierrors.IsNotFound(err) {
 		r.block(s, kumov1.RegionNotFoundReason,
-			fmt.Sprintf("region %q does not exist; list regions with `kubectl get regions`", s.cluster.Spec.Region))
+			fmt.Sprintf("region %q does not exist; list regions with `kubectl get regions`", s.cluster.EffectiveRegion()))
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{}, err

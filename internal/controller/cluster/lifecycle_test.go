@@ -10,7 +10,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,7 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/sets"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -146,12 +144,12 @@ func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *
 	g.Expect(ctrltest.Servers(g, mgr.Sim, cluster.Spec.Region, cluster)).To(HaveLen(5))
 
 	// A workload on every node, and a budget that allows no disruption.
-	web := webDeployment(6)
+	web := ctrltest.WebDeployment(6)
 	_, err := tenant.AppsV1().Deployments(web.Namespace).Create(ctx, web, metav1.CreateOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	var before []corev1.Pod
 	g.Eventually(func(g Gomega) {
-		before = runningPods(g, tenant, web)
+		before = ctrltest.RunningPods(g, tenant, web)
 		g.Expect(before).To(HaveLen(6))
 	}).Should(Succeed())
 	// Scale-in removes the newest machines; the test needs a pod on one.
@@ -218,7 +216,7 @@ func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *
 	g.Consistently(func(g Gomega) {
 		g.Expect(names(env.Machines(g, cluster))).To(ContainElements(sets.List(blocked)))
 		g.Expect(serverIDs(ctrltest.Servers(g, mgr.Sim, cluster.Spec.Region, cluster))).To(ContainElements(sets.List(blockedIDs)))
-		g.Expect(names(runningPods(g, tenant, web))).To(ConsistOf(names(before)))
+		g.Expect(names(ctrltest.RunningPods(g, tenant, web))).To(ConsistOf(names(before)))
 	}).WithTimeout(5 * time.Second).Should(Succeed())
 
 	g.Expect(tenant.PolicyV1().PodDisruptionBudgets(pdb.Namespace).Delete(ctx, pdb.Name, metav1.DeleteOptions{})).To(Succeed())
@@ -241,7 +239,7 @@ func testScale(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster *
 		for _, p := range all.Items {
 			g.Expect(remaining).To(ContainElement(p.Spec.NodeName), "pod %s", p.Name)
 		}
-		g.Expect(runningPods(g, tenant, web)).To(HaveLen(6))
+		g.Expect(ctrltest.RunningPods(g, tenant, web)).To(HaveLen(6))
 
 		env.Get(g, cluster)
 		g.Expect(cluster.Status.Phase).To(Equal(kumov1.ClusterReady))
@@ -360,39 +358,6 @@ func testDelete(t *testing.T, env *ctrltest.Env, st ctrltest.State, mgr *ctrltes
 }
 
 // webDeployment is a Deployment of pause pods, which kwok "runs".
-func webDeployment(replicas int32) *appsv1.Deployment {
-	labels := map[string]string{"app": "web"}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: "web"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					TerminationGracePeriodSeconds: ptr.To[int64](0),
-					Containers:                    []corev1.Container{{Name: "web", Image: "registry.k8s.io/pause:3.10"}},
-				},
-			},
-		},
-	}
-}
-
-// runningPods lists the deployment's pods that run and are not terminating.
-func runningPods(g Gomega, cs kubernetes.Interface, d *appsv1.Deployment) []corev1.Pod {
-	list, err := cs.CoreV1().Pods(d.Namespace).List(context.Background(), metav1.ListOptions{
-		LabelSelector: metav1.FormatLabelSelector(d.Spec.Selector),
-	})
-	g.Expect(err).NotTo(HaveOccurred())
-	var out []corev1.Pod
-	for _, p := range list.Items {
-		if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil && p.Spec.NodeName != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 func nodeReady(n *corev1.Node) bool {
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {

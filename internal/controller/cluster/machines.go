@@ -25,8 +25,15 @@ import (
 // Machine names are "<cluster>-<pool>-<index>" with the lowest free index,
 // so a reconcile that runs on a stale cache (or again after a crash)
 // recreates the same name and gets AlreadyExists instead of a duplicate VM.
+//
+// While a ClusterMigration runs (status.migratingTo), the migration
+// controller alone creates and deletes the cluster's Machines: it holds
+// both regions' nodes at once, which this loop would scale back in.
 func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Result, error) {
 	c := s.cluster
+	if c.Status.MigratingTo != "" {
+		return ctrl.Result{}, nil
+	}
 	byPool := map[string][]*kumov1.Machine{}
 	taken := map[string]bool{}
 	for i := range s.machines {
@@ -66,6 +73,11 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Resu
 			if err != nil {
 				return ctrl.Result{}, err
 			}
+			// The cache may show a migration's new Machines before the
+			// Cluster's status.migratingTo: they are not surplus.
+			if migrating, err := r.migrating(ctx, c); err != nil || migrating {
+				return ctrl.Result{}, err
+			}
 			if n = int(pool.Replicas) - len(fresh); n >= 0 {
 				continue
 			}
@@ -92,6 +104,16 @@ func (r *Reconciler) reconcileMachines(ctx context.Context, s *scope) (ctrl.Resu
 		r.event(c, corev1.EventTypeNormal, "PoolRemoved", "Pool %s removed: deleting %d nodes", pool, len(ms))
 	}
 	return ctrl.Result{}, nil
+}
+
+// migrating reads from the API server whether a migration holds the
+// cluster's Machines.
+func (r *Reconciler) migrating(ctx context.Context, c *kumov1.Cluster) (bool, error) {
+	var fresh kumov1.Cluster
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(c), &fresh); err != nil {
+		return false, fmt.Errorf("reading cluster: %w", err)
+	}
+	return fresh.Status.MigratingTo != "", nil
 }
 
 // maxCreateBatch bounds the creates slowStart sends at once.
@@ -156,7 +178,7 @@ func (r *Reconciler) createMachine(ctx context.Context, c *kumov1.Cluster, pool 
 			Labels:     map[string]string{kumov1.ClusterNameLabel: c.Name, kumov1.PoolNameLabel: pool.Name},
 			Finalizers: []string{kumov1.MachineFinalizer},
 		},
-		Spec: kumov1.MachineSpec{ClusterName: c.Name, Pool: pool.Name, Region: c.Spec.Region, Flavor: pool.Flavor},
+		Spec: kumov1.MachineSpec{ClusterName: c.Name, Pool: pool.Name, Region: c.EffectiveRegion(), Flavor: pool.Flavor},
 	}
 	if err := controllerutil.SetControllerReference(c, m, r.Client.Scheme()); err != nil {
 		return false, err

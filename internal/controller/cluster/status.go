@@ -89,6 +89,16 @@ func (r *Reconciler) updateStatus(s *scope) {
 			msg = cp.Message
 		}
 		setCondition(c, kumov1.ReadyCondition, false, reason, msg)
+	case c.Status.MigratingTo != "":
+		// Nodes of both regions come and go; the migration reports them.
+		c.Status.Phase = kumov1.ClusterMigrating
+		ok := ready >= desired
+		reason := kumov1.ReadyReason
+		if !ok {
+			reason = nodes.Reason
+		}
+		setCondition(c, kumov1.ReadyCondition, ok, reason,
+			fmt.Sprintf("migrating to %s: %d ready nodes for %d desired", c.Status.MigratingTo, ready, desired))
 	case nodes != nil && nodes.Status == "True":
 		c.Status.Phase = kumov1.ClusterReady
 		setCondition(c, kumov1.ReadyCondition, true, kumov1.ReadyReason, nodes.Message)

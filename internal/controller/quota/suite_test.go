@@ -8,23 +8,15 @@ package quota_test
 
 import (
 	"context"
-	"crypto/x509"
-	"fmt"
-	"net"
-	"path/filepath"
 	"testing"
-	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/controller/internal/ctrltest"
-	"github.com/kumo-dev/kumo/internal/manager"
-	"github.com/kumo-dev/kumo/internal/pki"
 )
 
 // fixture is a manager serving the quota webhook and a sim region whose
@@ -39,7 +31,7 @@ const region = "quota-1"
 func start(t *testing.T) *fixture {
 	t.Helper()
 	env := ctrltest.Start(t)
-	mgr := env.StartManager(t, ctrltest.NewState(t), serveWebhook(t, env))
+	mgr := env.StartManager(t, ctrltest.NewState(t), env.ServeWebhooks(t))
 	env.CreateRegion(t, region, ctrltest.SmallFleet(), 0)
 	g := ctrltest.NewWithT(t)
 	g.Eventually(func(g Gomega) {
@@ -54,39 +46,6 @@ func start(t *testing.T) *fixture {
 		return env.Client.Create(context.Background(), paused(ns, "probe", 1), client.DryRunAll)
 	}).Should(Succeed())
 	return &fixture{env: env, mgr: mgr}
-}
-
-// serveWebhook issues a serving certificate for 127.0.0.1 from a CA of its
-// own, registers the manager's webhooks with the API server, and returns
-// the manager options that serve them.
-func serveWebhook(t *testing.T, env *ctrltest.Env) func(*manager.Options) {
-	t.Helper()
-	ca, err := pki.NewCA("quota-test-ca", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serving, err := ca.Issue(pki.CertConfig{IPs: []net.IP{net.ParseIP("127.0.0.1")},
-		Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, Validity: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := pki.WriteFiles(dir, map[string][]byte{"tls.crt": serving.CertPEM, "tls.key": serving.KeyPEM}); err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	cfg := manager.WebhookConfiguration(fmt.Sprintf("https://127.0.0.1:%d", port), ca.CertPEM)
-	if err := env.Client.Create(context.Background(), cfg); err != nil {
-		t.Fatal(err)
-	}
-	return func(o *manager.Options) {
-		o.Webhook = webhook.Options{Host: "127.0.0.1", Port: port, CertDir: filepath.Clean(dir)}
-	}
 }
 
 // paused is a paused Cluster of one pool of m1.medium nodes: the cluster

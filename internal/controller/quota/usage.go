@@ -51,7 +51,7 @@ func usage(c *kumov1.Cluster, t flavorTable) kumov1.QuotaUsage {
 	u := kumov1.QuotaUsage{Clusters: 1}
 	for _, p := range c.Spec.NodePools {
 		u.Nodes += int64(p.Replicas)
-		n, _ := t.vcpus(c.Spec.Region, p.Flavor)
+		n, _ := t.vcpus(c.EffectiveRegion(), p.Flavor)
 		u.VCPUs += int64(p.Replicas) * n
 	}
 	return u
@@ -63,7 +63,7 @@ func usage(c *kumov1.Cluster, t flavorTable) kumov1.QuotaUsage {
 func unknownGrowth(old, c *kumov1.Cluster, t flavorTable) []int {
 	var out []int
 	for i, p := range c.Spec.NodePools {
-		if _, ok := t.vcpus(c.Spec.Region, p.Flavor); ok || p.Replicas == 0 {
+		if _, ok := t.vcpus(c.EffectiveRegion(), p.Flavor); ok || p.Replicas == 0 {
 			continue
 		}
 		grows := true

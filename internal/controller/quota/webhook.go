@@ -273,10 +273,10 @@ func unknownFlavor(team string, c *kumov1.Cluster, pools []int) admission.Respon
 		flavors = append(flavors, fmt.Sprintf("%q", flavor))
 		causes = append(causes, metav1.StatusCause{Type: metav1.CauseTypeFieldValueNotSupported, Field: fmt.Sprintf("spec.nodePools[%d].flavor", i),
 			Message: fmt.Sprintf("region %s does not offer flavor %q, so its vCPUs cannot be counted against team %q's vCPU quota; pick a flavor the region offers (kumoctl regions -o wide)",
-				c.Spec.Region, flavor, team)})
+				c.EffectiveRegion(), flavor, team)})
 	}
 	resp := admission.Denied(fmt.Sprintf("region %s does not offer flavor %s, so team %q's vCPU quota cannot count it; pick a flavor the region offers (kumoctl regions -o wide)",
-		c.Spec.Region, strings.Join(flavors, ", "), team))
+		c.EffectiveRegion(), strings.Join(flavors, ", "), team))
 	resp.Result.Code, resp.Result.Reason = http.StatusUnprocessableEntity, metav1.StatusReasonInvalid
 	resp.Result.Details = &metav1.StatusDetails{Group: kumov1.GroupVersion.Group, Kind: "Cluster", Name: c.Name, Causes: causes}
 	return resp

@@ -15,9 +15,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
@@ -165,26 +167,60 @@ func ready(n *corev1.Node) bool {
 // Drain implements nodes.Backend: cordon, evict through the eviction API,
 // delete the Node once empty, like `kubectl drain --ignore-daemonsets`.
 func (b *Backend) Drain(ctx context.Context, c *kumov1.Cluster, name string) (nodes.Drain, error) {
+	out, api, err := b.evict(ctx, c, name)
+	if err != nil || !out.Done || api == nil {
+		return out, err
+	}
+	if err := api.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return out, fmt.Errorf("deleting node %s: %w", name, err)
+	}
+	out.Removed = true
+	return out, nil
+}
+
+// Evict implements nodes.Backend.
+func (b *Backend) Evict(ctx context.Context, c *kumov1.Cluster, name string) (nodes.Drain, error) {
+	out, _, err := b.evict(ctx, c, name)
+	return out, err
+}
+
+// Uncordon implements nodes.Backend.
+func (b *Backend) Uncordon(ctx context.Context, c *kumov1.Cluster, name string) error {
+	cs, err := b.clientset(ctx, c)
+	if err != nil {
+		return err
+	}
+	patch := []byte(`{"spec":{"unschedulable":null}}`)
+	_, err = cs.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("uncordoning node %s: %w", name, err)
+	}
+	return nil
+}
+
+// evict cordons the Node and evicts its pods; Done once none is left. It
+// returns the Node client when the Node exists, for Drain to delete it.
+func (b *Backend) evict(ctx context.Context, c *kumov1.Cluster, name string) (nodes.Drain, corev1client.NodeInterface, error) {
 	cs, err := b.clientset(ctx, c)
 	if errors.Is(err, nodes.ErrNoControlPlane) {
-		return nodes.Drain{Done: true}, nil // the cluster never got a control plane: no node
+		return nodes.Drain{Done: true}, nil, nil // the cluster never got a control plane: no node
 	}
 	if err != nil {
-		return nodes.Drain{}, err
+		return nodes.Drain{}, nil, err
 	}
 	api := cs.CoreV1().Nodes()
 	node, err := api.Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nodes.Drain{Done: true}, nil
+		return nodes.Drain{Done: true}, nil, nil
 	}
 	if err != nil {
-		return nodes.Drain{Message: "tenant API: " + err.Error()}, nil
+		return nodes.Drain{Message: "tenant API: " + err.Error()}, nil, nil
 	}
 	var out nodes.Drain
 	if !node.Spec.Unschedulable {
 		patch := []byte(`{"spec":{"unschedulable":true}}`)
 		if _, err := api.Patch(ctx, node.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-			return out, fmt.Errorf("cordoning node %s: %w", node.Name, err)
+			return out, nil, fmt.Errorf("cordoning node %s: %w", node.Name, err)
 		}
 		out.Cordoned = true
 	}
@@ -192,9 +228,9 @@ func (b *Backend) Drain(ctx context.Context, c *kumov1.Cluster, name string) (no
 		FieldSelector: fields.OneTermEqualSelector("spec.nodeName", node.Name).String(),
 	})
 	if err != nil {
-		return out, fmt.Errorf("listing pods on %s: %w", node.Name, err)
+		return out, nil, fmt.Errorf("listing pods on %s: %w", node.Name, err)
 	}
-	var blocked []string
+	var blocked []*corev1.Pod
 	remaining := 0
 	for i := range pods.Items {
 		p := &pods.Items[i]
@@ -211,23 +247,48 @@ func (b *Backend) Drain(ctx context.Context, c *kumov1.Cluster, name string) (no
 		case err == nil, apierrors.IsNotFound(err):
 		case apierrors.IsTooManyRequests(err):
 			// A PodDisruptionBudget says not now.
-			blocked = append(blocked, p.Namespace+"/"+p.Name)
+			blocked = append(blocked, p)
 		default:
-			return out, fmt.Errorf("evicting %s/%s: %w", p.Namespace, p.Name, err)
+			return out, nil, fmt.Errorf("evicting %s/%s: %w", p.Namespace, p.Name, err)
 		}
 	}
 	if remaining > 0 {
 		out.Message = fmt.Sprintf("draining node %s: %d pods left", node.Name, remaining)
 		if len(blocked) > 0 {
-			out.Message += fmt.Sprintf("; a PodDisruptionBudget blocks evicting %s", strings.Join(blocked, ", "))
+			out.Message += "; " + blockedBy(ctx, cs, blocked)
 		}
-		return out, nil
+		return out, nil, nil
 	}
-	if err := api.Delete(ctx, node.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-		return out, fmt.Errorf("deleting node %s: %w", node.Name, err)
+	out.Done = true
+	return out, api, nil
+}
+
+// blockedBy says which pods a PodDisruptionBudget keeps, naming the
+// budgets, so a tenant knows what to relax or wait for.
+func blockedBy(ctx context.Context, cs kubernetes.Interface, pods []*corev1.Pod) string {
+	var names, budgets []string
+	seen := map[string]bool{}
+	for _, p := range pods {
+		names = append(names, p.Namespace+"/"+p.Name)
+		pdbs, err := cs.PolicyV1().PodDisruptionBudgets(p.Namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			continue
+		}
+		for _, pdb := range pdbs.Items {
+			sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+			key := p.Namespace + "/" + pdb.Name
+			if err != nil || seen[key] || !sel.Matches(labels.Set(p.Labels)) {
+				continue
+			}
+			seen[key] = true
+			budgets = append(budgets, fmt.Sprintf("%s (%d disruptions allowed)", key, pdb.Status.DisruptionsAllowed))
+		}
 	}
-	out.Done, out.Removed = true, true
-	return out, nil
+	msg := "evicting " + strings.Join(names, ", ") + " would break a PodDisruptionBudget"
+	if len(budgets) > 0 {
+		msg = fmt.Sprintf("PodDisruptionBudget %s blocks evicting %s", strings.Join(budgets, ", "), strings.Join(names, ", "))
+	}
+	return msg
 }
 
 // skipDrain: DaemonSet pods go with their node, and finished pods hold

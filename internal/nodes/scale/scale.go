@@ -85,6 +85,30 @@ func (b *Backend) Drain(_ context.Context, c *kumov1.Cluster, name string) (node
 	return out, nil
 }
 
+// Evict implements nodes.Backend: the Node's containers go at once and
+// it stays, cordoned.
+func (b *Backend) Evict(_ context.Context, c *kumov1.Cluster, name string) (nodes.Drain, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, ok := b.clusters[c.UID][name]
+	if !ok {
+		return nodes.Drain{Done: true}, nil
+	}
+	out := nodes.Drain{Done: true, Cordoned: !n.unschedulable}
+	n.unschedulable, n.containers = true, 0
+	return out, nil
+}
+
+// Uncordon implements nodes.Backend: the Node takes containers again.
+func (b *Backend) Uncordon(_ context.Context, c *kumov1.Cluster, name string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n, ok := b.clusters[c.UID][name]; ok && n.unschedulable {
+		n.unschedulable, n.containers = false, b.containersPerNode
+	}
+	return nil
+}
+
 // Forget implements nodes.Backend.
 func (b *Backend) Forget(c *kumov1.Cluster) {
 	b.mu.Lock()

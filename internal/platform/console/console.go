@@ -114,7 +114,7 @@ func (c *Console) ClusterChanged(cl *kumov1.Cluster, initial bool) {
 	switch {
 	case initial:
 	case !known:
-		c.Printf("%s created: Kubernetes %s in %s, %d nodes", key, cl.Spec.Version, cl.Spec.Region, cl.DesiredReplicas())
+		c.Printf("%s created: Kubernetes %s in %s, %d nodes", key, cl.Spec.Version, cl.EffectiveRegion(), cl.DesiredReplicas())
 	case cur.phase == kumov1.ClusterReady && prev.wasReady && prev.readyNodes != cur.readyNodes:
 		c.Printf("%s scaled from %d to %d nodes", key, prev.readyNodes, cur.readyNodes)
 	case cur.phase == kumov1.ClusterReady && prev.phase != kumov1.ClusterReady:

@@ -212,11 +212,12 @@ func wanted(objs []client.Object, as *identity) (string, error) {
 }
 
 // snapshot lists what cmdtest owns in the API: every Cluster, Machine,
-// Region, KubernetesRelease and TeamQuota; the Secrets and Events of its namespaces;
+// Region, KubernetesRelease, TeamQuota and ClusterMigration; the Secrets and Events of its namespaces;
 // the Roles and RoleBindings of As. state identifies the versions of them.
 func (s *server) snapshot(ctx context.Context) (state string, objs []client.Object, err error) {
 	lists := []client.ObjectList{
 		&kumov1.ClusterList{}, &kumov1.MachineList{}, &kumov1.RegionList{}, &kumov1.KubernetesReleaseList{}, &kumov1.TeamQuotaList{},
+		&kumov1.ClusterMigrationList{},
 		&corev1.SecretList{}, &eventsv1.EventList{}, &rbacv1.RoleList{}, &rbacv1.RoleBindingList{},
 	}
 	var lines []string
@@ -312,6 +313,9 @@ func copyStatus(dst, src client.Object) bool {
 		return !reflect.ValueOf(src.Status).IsZero()
 	case *kumov1.TeamQuota:
 		dst.(*kumov1.TeamQuota).Status = *src.Status.DeepCopy()
+		return !reflect.ValueOf(src.Status).IsZero()
+	case *kumov1.ClusterMigration:
+		dst.(*kumov1.ClusterMigration).Status = *src.Status.DeepCopy()
 		return !reflect.ValueOf(src.Status).IsZero()
 	}
 	return false

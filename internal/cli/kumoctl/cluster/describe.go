@@ -87,7 +87,14 @@ func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []ku
 	if c := meta.FindStatusCondition(cl.Status.Conditions, kumov1.VersionSupportedCondition); c != nil && c.Reason != catalog.ReasonSupported {
 		p("Support:     %s\n", c.Message)
 	}
-	p("Region:      %s\n", cl.Spec.Region)
+	switch region := cl.EffectiveRegion(); {
+	case cl.Status.MigratingTo != "":
+		p("Region:      %s, migrating to %s (`kumoctl migrate status %s`)\n", region, cl.Status.MigratingTo, cl.Name)
+	case region != cl.Spec.Region:
+		p("Region:      %s (migrated from %s)\n", region, cl.Spec.Region)
+	default:
+		p("Region:      %s\n", region)
+	}
 	if e := cl.Spec.ControlPlane.Endpoint; e != nil {
 		p("Endpoint:    https://%s:%d\n", e.Host, e.Port)
 	}

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -50,29 +49,12 @@ Deleting, Failed), version, region and ready/desired nodes.`,
 }
 
 func listRun(ctx context.Context, o *ListOptions) error {
-	c, err := o.f.Client()
+	var list kumov1.ClusterList
+	ns, err := cmdutil.ListTeam(ctx, o.f, &list, o.AllNamespaces, "clusters")
 	if err != nil {
 		return err
 	}
-	var opts []client.ListOption
-	ns := ""
-	if !o.AllNamespaces {
-		if ns, err = o.f.Namespace(); err != nil {
-			return err
-		}
-		opts = append(opts, client.InNamespace(ns))
-	}
-	var list kumov1.ClusterList
-	if err := c.List(ctx, &list, opts...); err != nil {
-		return cmdutil.APIError(err, "list clusters", ns)
-	}
 	items := list.Items
-	sort.Slice(items, func(i, j int) bool {
-		if items[i].Namespace != items[j].Namespace {
-			return items[i].Namespace < items[j].Namespace
-		}
-		return items[i].Name < items[j].Name
-	})
 	switch o.Output {
 	case cmdutil.OutputJSON, cmdutil.OutputYAML:
 		for i := range items {
@@ -86,6 +68,10 @@ func listRun(ctx context.Context, o *ListOptions) error {
 		return nil
 	}
 	if len(items) == 0 {
+		c, err := o.f.Client()
+		if err != nil {
+			return err
+		}
 		return sayNoClusters(ctx, o, c, ns)
 	}
 	return printClusterTable(o.f, items, o.AllNamespaces, o.Output == cmdutil.OutputWide)
@@ -106,7 +92,7 @@ func printClusterTable(f *cmdutil.Factory, items []kumov1.Cluster, withNamespace
 		if nodes == "" {
 			nodes = fmt.Sprintf("0/%d", cl.DesiredReplicas())
 		}
-		row := []string{cl.Name, cmdutil.OrNone(string(cl.Status.Phase)), cl.Spec.Version, cl.Spec.Region, nodes, cmdutil.Age(now, cl.CreationTimestamp)}
+		row := []string{cl.Name, cmdutil.OrNone(string(cl.Status.Phase)), cl.Spec.Version, cl.EffectiveRegion(), nodes, cmdutil.Age(now, cl.CreationTimestamp)}
 		if withNamespace {
 			row = append([]string{cl.Namespace}, row...)
 		}

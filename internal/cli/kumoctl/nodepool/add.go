@@ -108,7 +108,7 @@ func addRun(ctx context.Context, o *AddOptions) error {
 		if len(cl.Spec.NodePools) >= maxPools {
 			return cmdutil.UsageError("cluster %s already has %d node pools, the most a cluster may have", cl.Name, maxPools)
 		}
-		if err := cmdutil.CheckCapacity(ctx, c, cl.Spec.Region, o.Flavor, o.Nodes); err != nil {
+		if err := cmdutil.CheckCapacity(ctx, c, cl.EffectiveRegion(), o.Flavor, o.Nodes); err != nil {
 			return err
 		}
 		cl.Spec.NodePools = append(cl.Spec.NodePools, want)

@@ -69,7 +69,7 @@ func completeFlavors(f *cmdutil.Factory) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		region, err := cmdutil.GetRegion(cmd.Context(), c, cl.Spec.Region)
+		region, err := cmdutil.GetRegion(cmd.Context(), c, cl.EffectiveRegion())
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

@@ -2,7 +2,9 @@ package ctrltest
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,11 +19,13 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/kumo-dev/kumo/config/rbac"
 	"github.com/kumo-dev/kumo/internal/cloud/sim"
 	cpprocess "github.com/kumo-dev/kumo/internal/controlplane/process"
 	"github.com/kumo-dev/kumo/internal/manager"
+	"github.com/kumo-dev/kumo/internal/pki"
 	"github.com/kumo-dev/kumo/internal/platform"
 	"github.com/kumo-dev/kumo/internal/testenv"
 	"github.com/kumo-dev/kumo/internal/toolchain"
@@ -189,4 +193,37 @@ func logger() logr.Logger {
 	return funcr.New(func(prefix, args string) {
 		_, _ = fmt.Fprintln(os.Stderr, time.Now().Format("15:04:05.000"), prefix, args)
 	}, funcr.Options{})
+}
+
+// ServeWebhooks issues a serving certificate for 127.0.0.1 from a CA of its
+// own, registers the manager's webhooks with the API server, and returns
+// the manager options that serve them.
+func (e *Env) ServeWebhooks(t testing.TB) func(*manager.Options) {
+	t.Helper()
+	ca, err := pki.NewCA("webhook-test-ca", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving, err := ca.Issue(pki.CertConfig{IPs: []net.IP{net.ParseIP("127.0.0.1")},
+		Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, Validity: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := pki.WriteFiles(dir, map[string][]byte{"tls.crt": serving.CertPEM, "tls.key": serving.KeyPEM}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	cfg := manager.WebhookConfiguration(fmt.Sprintf("https://127.0.0.1:%d", port), ca.CertPEM)
+	if err := e.Client.Create(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	return func(o *manager.Options) {
+		o.Webhook = webhook.Options{Host: "127.0.0.1", Port: port, CertDir: filepath.Clean(dir)}
+	}
 }

@@ -9,12 +9,14 @@ import (
 
 	"github.com/onsi/gomega"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
@@ -193,4 +195,39 @@ func (e *Env) WatchPhases(t testing.TB, c *kumov1.Cluster) func() []kumov1.Clust
 		defer mu.Unlock()
 		return append([]kumov1.ClusterPhase(nil), phases...)
 	}
+}
+
+// WebDeployment is a Deployment "web" of pause pods in the default
+// namespace, which kwok runs on the simulated nodes.
+func WebDeployment(replicas int32) *appsv1.Deployment {
+	labels := map[string]string{"app": "web"}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceDefault, Name: "web"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: ptr.To[int64](0),
+					Containers:                    []corev1.Container{{Name: "web", Image: "registry.k8s.io/pause:3.10"}},
+				},
+			},
+		},
+	}
+}
+
+// RunningPods lists the deployment's pods that run and are not terminating.
+func RunningPods(g gomega.Gomega, cs kubernetes.Interface, d *appsv1.Deployment) []corev1.Pod {
+	list, err := cs.CoreV1().Pods(d.Namespace).List(context.Background(), metav1.ListOptions{
+		LabelSelector: metav1.FormatLabelSelector(d.Spec.Selector),
+	})
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	var out []corev1.Pod
+	for _, p := range list.Items {
+		if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil && p.Spec.NodeName != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
