@@ -50,8 +50,6 @@ type Reconciler struct {
 	// Versions resolves "1.36" to an exact version the runtime can run, or
 	// errors with the offered versions.
 	Versions func(string) (string, error)
-	// Now is the clock the end of support is measured by; nil is time.Now.
-	Now func() time.Time
 }
 
 // +kubebuilder:rbac:groups=kumo.dev,resources=clusters,verbs=get;list;watch;update;patch

@@ -32,11 +32,7 @@ func (r *Reconciler) reconcileSupport(ctx context.Context, s *scope) (ctrl.Resul
 	if version == "" {
 		version = c.Spec.Version
 	}
-	now := time.Now
-	if r.Now != nil {
-		now = r.Now
-	}
-	sup := catalog.SupportOf(list.Items, version, now())
+	sup := catalog.SupportOf(list.Items, version, time.Now())
 	if old := meta.FindStatusCondition(c.Status.Conditions, kumov1.VersionSupportedCondition); sup.Reason != catalog.ReasonSupported &&
 		(old == nil || old.Reason != sup.Reason) {
 		r.event(c, corev1.EventTypeWarning, sup.Reason, "%s", sup.Message)
