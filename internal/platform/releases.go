@@ -15,7 +15,11 @@ const RemovedReleasePolicy = "kumo-removed-releases"
 // removedReleasePolicy refuses creating a Cluster on a release the catalog
 // lists as Removed, or moving one to it. The API server checks it against
 // every KubernetesRelease (the binding's params), so it needs no webhook
-// and holds while the manager is down. A minor ("1.34") is refused when a
+// and holds while the manager is down. It fails open: for a while after
+// the CRDs are installed the API server cannot resolve the paramKind yet
+// (its admission REST mapper catches up later), and failing closed then
+// refused every Cluster write, not just those on a Removed release;
+// kumoctl refuses Removed releases on its own meanwhile. A minor ("1.34") is refused when a
 // release of it is Removed: withdraw one bad patch by deleting its
 // KubernetesRelease instead.
 func removedReleasePolicy() *admissionregistrationv1.ValidatingAdmissionPolicy {
@@ -34,7 +38,7 @@ func removedReleasePolicy() *admissionregistrationv1.ValidatingAdmissionPolicy {
 				Name:       "creates-or-changes-version",
 				Expression: "request.operation == 'CREATE' || object.spec.version != oldObject.spec.version",
 			}},
-			FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+			FailurePolicy: ptr.To(admissionregistrationv1.Ignore),
 			Validations: []admissionregistrationv1.Validation{{
 				Expression: "!has(params.spec.state) || params.spec.state != 'Removed' || " +
 					"(object.spec.version != params.spec.version && !params.spec.version.startsWith(object.spec.version + '.'))",
