@@ -138,7 +138,8 @@ type ClusterStatus struct {
 	// ObservedGeneration is the generation this status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// Conditions: ControlPlaneReady, NodesReady and their summary Ready.
+	// Conditions: ControlPlaneReady, NodesReady and their summary Ready;
+	// VersionSupported, which Ready leaves out.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -9,6 +9,11 @@ const (
 	VMReadyCondition = "VMReady"
 	// NodeReadyCondition is true once a Machine's Node is Ready in the tenant cluster.
 	NodeReadyCondition = "NodeReady"
+	// VersionSupportedCondition is false while a Cluster runs a release the
+	// catalog lists as Deprecated or Removed, or past its end of support;
+	// true (reason EndOfSupportSoon) shortly before that end. It does not
+	// count towards Ready: an old release keeps running.
+	VersionSupportedCondition = "VersionSupported"
 	// WithinQuotaCondition is true while a team uses no more than its
 	// TeamQuota's limits.
 	WithinQuotaCondition = "WithinQuota"

@@ -43,6 +43,9 @@ type Options struct {
 	DataDir string
 	// CacheDir holds the built binaries.
 	CacheDir string
+	// DefaultKubernetes is the version a fresh catalog marks as the
+	// default for new clusters ("1.36"); empty is the newest.
+	DefaultKubernetes string
 	// APIServerPort, EtcdPort and EtcdPeerPort: 0 keeps the ports chosen on
 	// the data directory's first run; another value replaces them for good.
 	APIServerPort, EtcdPort, EtcdPeerPort int
@@ -126,10 +129,15 @@ func Up(ctx context.Context, o Options) error {
 	if err := checkPorts(&check, reg); err != nil {
 		return err
 	}
+	if o.DefaultKubernetes != "" { // refused before anything starts
+		if _, err := toolchain.Resolve(o.DefaultKubernetes); err != nil {
+			return fmt.Errorf("--default-kubernetes: %w", err)
+		}
+	}
 	con := console.New(out)
 
 	tc := toolchain.New(o.CacheDir, out)
-	bins, err := tc.All(ctx, toolchain.DefaultVersion())
+	bins, err := tc.All(ctx, toolchain.PlatformVersion())
 	if err != nil {
 		return err
 	}
@@ -289,7 +297,7 @@ func Up(ctx context.Context, o Options) error {
 	if err := installCRDs(ctx, c); err != nil {
 		return err
 	}
-	if err := seed(ctx, c); err != nil {
+	if err := seed(ctx, c, o.DefaultKubernetes); err != nil {
 		return err
 	}
 	if err := installWebhooks(ctx, c, certs, cfg.WebhookPort); err != nil {
@@ -496,7 +504,7 @@ func DefaultRegions() []kumov1.Region {
 
 // seed creates the kumo-system namespace and the default regions if absent;
 // it never overwrites what an operator changed.
-func seed(ctx context.Context, c client.Client) error {
+func seed(ctx context.Context, c client.Client, defaultVersion string) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kumo-system"}}
 	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace kumo-system: %w", err)
@@ -512,9 +520,10 @@ func seed(ctx context.Context, c client.Client) error {
 	if err := c.Create(ctx, defaults); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating the default team quota: %w", err)
 	}
-	// The catalog offers what this Kumo can run. The newest becomes the
-	// default for new clusters only when no release is marked yet: a newer
-	// Kumo never overrides the operator's choice.
+	// The catalog offers what this Kumo can run, each release with the end
+	// of support its module folder gives. defaultVersion (else the newest)
+	// becomes the default for new clusters only when no release is marked
+	// yet: a newer Kumo never overrides the operator's choice.
 	var existing kumov1.KubernetesReleaseList
 	if err := c.List(ctx, &existing); err != nil {
 		return fmt.Errorf("listing releases: %w", err)
@@ -523,15 +532,32 @@ func seed(ctx context.Context, c client.Client) error {
 	for _, r := range existing.Items {
 		marked = marked || r.Spec.Default
 	}
+	if defaultVersion == "" {
+		defaultVersion = toolchain.DefaultVersion()
+	}
+	def, err := toolchain.Resolve(defaultVersion)
+	if err != nil {
+		return fmt.Errorf("the default Kubernetes version: %w", err)
+	}
 	for _, v := range toolchain.Versions() {
+		info, err := toolchain.ReleaseOf(v)
+		if err != nil {
+			return err
+		}
 		rel := &kumov1.KubernetesRelease{
 			ObjectMeta: metav1.ObjectMeta{Name: v},
 			Spec: kumov1.KubernetesReleaseSpec{Version: strings.TrimPrefix(v, "v"), State: kumov1.ReleaseSupported,
-				Default: !marked && v == toolchain.DefaultVersion()},
+				Default: !marked && v == def, EndOfSupport: &metav1.Time{Time: info.EndOfSupport}},
 		}
 		if err := c.Create(ctx, rel); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("publishing release %s: %w", v, err)
 		}
+	}
+	if err := createOrReplace(ctx, c, removedReleasePolicy()); err != nil {
+		return fmt.Errorf("installing the policy on removed releases: %w", err)
+	}
+	if err := createOrReplace(ctx, c, removedReleaseBinding()); err != nil {
+		return fmt.Errorf("installing the policy on removed releases: %w", err)
 	}
 	return nil
 }

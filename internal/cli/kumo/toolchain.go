@@ -24,7 +24,7 @@ kubelets, is linked into kumo itself. Prometheus and promtool ("kumo up
 
 	var versions []string
 	var binary string
-	var kubectl, prometheus bool
+	var kubectl, prometheus, allKubernetes bool
 	build := &cobra.Command{
 		Use:   "build",
 		Short: "Build every binary Kumo needs (skips what is cached)",
@@ -35,10 +35,16 @@ kubelets, is linked into kumo itself. Prometheus and promtool ("kumo up
   kumo toolchain build --kubectl --kubernetes 1.36 --kubernetes 1.35
 
   # Prometheus and promtool too, for "kumo up --prometheus"
-  kumo toolchain build --prometheus`,
+  kumo toolchain build --prometheus
+
+  # every Kubernetes version new clusters may run (what make run builds)
+  kumo toolchain build --all-kubernetes`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tc := toolchain.New(dir, cmd.ErrOrStderr())
 			ctx := cmd.Context()
+			if allKubernetes {
+				versions = toolchain.Versions()
+			}
 			for _, v := range versions {
 				if _, err := tc.All(ctx, v); err != nil {
 					return err
@@ -57,8 +63,9 @@ kubelets, is linked into kumo itself. Prometheus and promtool ("kumo up
 			return nil
 		},
 	}
-	build.Flags().StringSliceVar(&versions, "kubernetes", []string{toolchain.DefaultVersion()}, "Kubernetes versions to build")
+	build.Flags().StringSliceVar(&versions, "kubernetes", []string{toolchain.PlatformVersion()}, "Kubernetes versions to build (default: the one the platform runs; tenants' others are built when first used)")
 	build.Flags().BoolVar(&kubectl, "kubectl", false, "build kubectl too")
+	build.Flags().BoolVar(&allKubernetes, "all-kubernetes", false, "build every Kubernetes version Kumo offers (instead of --kubernetes), so that no first cluster of a version waits for its build")
 	build.Flags().BoolVar(&prometheus, "prometheus", false, "build Prometheus "+toolchain.PrometheusVersion()+" and promtool too")
 
 	path := &cobra.Command{
@@ -69,7 +76,7 @@ kubelets, is linked into kumo itself. Prometheus and promtool ("kumo up
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tc := toolchain.New(dir, cmd.ErrOrStderr())
 			ctx := cmd.Context()
-			b, err := tc.All(ctx, toolchain.DefaultVersion())
+			b, err := tc.All(ctx, toolchain.PlatformVersion())
 			if err != nil {
 				return err
 			}
@@ -79,7 +86,7 @@ kubelets, is linked into kumo itself. Prometheus and promtool ("kumo up
 			names := []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
 			switch binary {
 			case "kubectl":
-				if paths["kubectl"], err = tc.Kubectl(ctx, toolchain.DefaultVersion()); err != nil {
+				if paths["kubectl"], err = tc.Kubectl(ctx, toolchain.PlatformVersion()); err != nil {
 					return err
 				}
 			case "prometheus", "promtool":

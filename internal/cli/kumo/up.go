@@ -94,6 +94,7 @@ UI (docs/monitoring.md).`,
 	f := cmd.Flags()
 	dataDirFlag(f, &o.DataDir)
 	f.StringVar(&o.CacheDir, "cache-dir", toolchain.DefaultDir(), "directory for built binaries ($KUMO_CACHE_DIR)")
+	f.StringVar(&o.DefaultKubernetes, "default-kubernetes", "", "the Kubernetes version a fresh catalog gives new clusters that name none, e.g. 1.36 (default: the newest; an operator's later choice is kept)")
 	f.IntVar(&o.APIServerPort, "apiserver-port", 0, "management API server port (default: 6443 or a free port, kept across restarts)")
 	f.IntVar(&o.EtcdPort, "etcd-port", 0, "management etcd client port (default: 23790 or a free port, kept across restarts)")
 	f.IntVar(&o.EtcdPeerPort, "etcd-peer-port", 0, "management etcd peer port (default: 23800 or a free port, kept across restarts)")

@@ -57,6 +57,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=kumo.dev,resources=clusters/status;clusters/finalizers,verbs=get;update;patch
 // +kubebuilder:rbac:groups=kumo.dev,resources=machines,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=kumo.dev,resources=regions,verbs=get;list;watch
+// +kubebuilder:rbac:groups=kumo.dev,resources=kubernetesreleases,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -83,6 +84,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Only a region's spec matters here; its status changes with every
 		// VM and would wake every cluster of the region.
 		Watches(&kumov1.Region{}, handler.EnqueueRequestsFromMapFunc(r.clustersInRegion),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A release deprecated or given an end of support tells its
+		// clusters; releases change rarely, so waking all is cheap.
+		Watches(&kumov1.KubernetesRelease{}, handler.EnqueueRequestsFromMapFunc(r.allClusters),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("cluster").
 		Complete(r)
@@ -119,6 +124,19 @@ func (r *Reconciler) clustersInRegion(ctx context.Context, o client.Object) []re
 		if c.EffectiveRegion() == o.GetName() {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
 		}
+	}
+	return out
+}
+
+// allClusters wakes every cluster.
+func (r *Reconciler) allClusters(ctx context.Context, _ client.Object) []reconcile.Request {
+	var list kumov1.ClusterList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, c := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
 	}
 	return out
 }
@@ -181,6 +199,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return r.reconcileDelete(ctx, s)
 	}
 	phases := []phaseFunc{
+		r.reconcileSupport,
 		r.reconcileRegion,
 		r.reconcileVersion,
 		r.reconcileCertificates,
