@@ -32,12 +32,16 @@ build: ## Build kumo and kumoctl into ./bin (without debug symbols: a third smal
 	go build -trimpath -ldflags "-s -w" -o $(BIN)/ ./cmd/kumo ./cmd/kumoctl
 
 .PHONY: toolchain
-toolchain: build ## Build (once) etcd and the Kubernetes servers into the cache
-	$(BIN)/kumo toolchain build
+toolchain: build ## Build (once) etcd and every offered Kubernetes version's servers into the cache
+	$(BIN)/kumo toolchain build --all-kubernetes
 
 .PHONY: toolchain-test
-toolchain-test: build ## The toolchain plus kubectl, which the tests drive
-	$(BIN)/kumo toolchain build --kubectl
+toolchain-test: build ## The toolchain plus kubectl and Prometheus, which the tests drive
+	$(BIN)/kumo toolchain build --kubectl --prometheus
+
+.PHONY: prometheus
+prometheus: build ## Build (once) Prometheus and promtool into the cache (kumo up --prometheus)
+	$(BIN)/kumo toolchain build --prometheus
 
 .PHONY: run
 run: toolchain ## Run the whole platform locally (kumo up)

@@ -112,7 +112,8 @@ const (
 	// and does not answer yet.
 	ClusterStarting ClusterPhase = "Starting"
 	// ClusterDegraded: the cluster was Ready and lost nodes without its
-	// spec changing; the Ready condition says why.
+	// spec changing, or a control-plane component failed; the Ready
+	// condition says why.
 	ClusterDegraded ClusterPhase = "Degraded"
 	ClusterDeleting ClusterPhase = "Deleting"
 	ClusterFailed   ClusterPhase = "Failed"
@@ -156,7 +157,8 @@ type ClusterStatus struct {
 	// ObservedGeneration is the generation this status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// Conditions: ControlPlaneReady, NodesReady and their summary Ready.
+	// Conditions: ControlPlaneReady, NodesReady and their summary Ready;
+	// VersionSupported, which Ready leaves out.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

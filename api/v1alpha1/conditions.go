@@ -9,6 +9,11 @@ const (
 	VMReadyCondition = "VMReady"
 	// NodeReadyCondition is true once a Machine's Node is Ready in the tenant cluster.
 	NodeReadyCondition = "NodeReady"
+	// VersionSupportedCondition is false while a Cluster runs a release the
+	// catalog lists as Deprecated or Removed, or past its end of support;
+	// true (reason EndOfSupportSoon) shortly before that end. It does not
+	// count towards Ready: an old release keeps running.
+	VersionSupportedCondition = "VersionSupported"
 	// WithinQuotaCondition is true while a team uses no more than its
 	// TeamQuota's limits.
 	WithinQuotaCondition = "WithinQuota"
@@ -57,15 +62,19 @@ const (
 	ControlPlaneStartingReason   = "Starting"
 	// PlatformRestartedReason: the local platform restarted, and with it
 	// every tenant control plane; none answers until started again.
-	PlatformRestartedReason   = "PlatformRestarted"
-	ControlPlaneFailedReason  = "Failed"
-	RegionNotFoundReason      = "RegionNotFound"
-	VersionNotSupportedReason = "VersionNotSupported"
-	CapacityExhaustedReason   = "CapacityExhausted"
-	InvalidFlavorReason       = "InvalidFlavor"
-	CloudErrorReason          = "CloudError"
-	DrainingReason            = "Draining"
-	NodesNotReadyReason       = "NodesNotReady"
+	PlatformRestartedReason = "PlatformRestarted"
+	// ControlPlaneUnhealthyReason: a component of a control plane that ran
+	// failed (hung, crashed, crash-loops); the message names it and what
+	// is done about it.
+	ControlPlaneUnhealthyReason = "ControlPlaneUnhealthy"
+	ControlPlaneFailedReason    = "Failed"
+	RegionNotFoundReason        = "RegionNotFound"
+	VersionNotSupportedReason   = "VersionNotSupported"
+	CapacityExhaustedReason     = "CapacityExhausted"
+	InvalidFlavorReason         = "InvalidFlavor"
+	CloudErrorReason            = "CloudError"
+	DrainingReason              = "Draining"
+	NodesNotReadyReason         = "NodesNotReady"
 	// CloudRateLimitedReason: the cloud refused Kumo's calls for coming too
 	// fast; Kumo tries again when the cloud said it could.
 	CloudRateLimitedReason = "CloudRateLimited"

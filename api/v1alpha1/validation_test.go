@@ -9,6 +9,7 @@ package v1alpha1_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -617,6 +618,53 @@ func TestTeamQuotaValidation(t *testing.T) {
 			expectInvalid(g, c.Create(ctx, u), []string{"spec." + field, "must be of type integer"})
 		})
 	}
+}
+
+func TestKubernetesReleaseValidation(t *testing.T) {
+	ctx, c := startEnv(t)
+	release := func(version string, spec kumov1.KubernetesReleaseSpec) *kumov1.KubernetesRelease {
+		spec.Version = version
+		return &kumov1.KubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: "v" + version}, Spec: spec}
+	}
+
+	t.Run("every state, an end of support, and the state defaulted", func(t *testing.T) {
+		g := NewWithT(t)
+		eos := metav1.NewTime(time.Date(2027, 6, 28, 0, 0, 0, 0, time.UTC))
+		for i, state := range []kumov1.ReleaseState{kumov1.ReleasePreview, kumov1.ReleaseSupported, kumov1.ReleaseDeprecated, kumov1.ReleaseRemoved} {
+			g.Expect(c.Create(ctx, release(fmt.Sprintf("1.%d.0", 30+i), kumov1.KubernetesReleaseSpec{State: state, EndOfSupport: &eos}))).To(Succeed(), state)
+		}
+		r := release("1.29.0", kumov1.KubernetesReleaseSpec{})
+		g.Expect(c.Create(ctx, r)).To(Succeed())
+		g.Expect(r.Spec.State).To(Equal(kumov1.ReleaseSupported))
+		got := &kumov1.KubernetesRelease{}
+		g.Expect(c.Get(ctx, client.ObjectKey{Name: "v1.30.0"}, got)).To(Succeed())
+		g.Expect(got.Spec.EndOfSupport.Time.Equal(eos.Time)).To(BeTrue())
+	})
+	t.Run("create/unknown state", func(t *testing.T) {
+		g := NewWithT(t)
+		expectInvalid(g, c.Create(ctx, release("1.28.0", kumov1.KubernetesReleaseSpec{State: "Retired"})),
+			[]string{"spec.state", `supported values: "Preview", "Supported", "Deprecated", "Removed"`})
+	})
+	t.Run("create/end of support not a time", func(t *testing.T) {
+		g := NewWithT(t)
+		u := toUnstructured(g, release("1.27.0", kumov1.KubernetesReleaseSpec{}), "KubernetesRelease")
+		g.Expect(unstructured.SetNestedField(u.Object, "next summer", "spec", "endOfSupport")).To(Succeed())
+		expectInvalid(g, c.Create(ctx, u), []string{"spec.endOfSupport", "date-time"})
+	})
+	for _, state := range []kumov1.ReleaseState{kumov1.ReleasePreview, kumov1.ReleaseDeprecated, kumov1.ReleaseRemoved} {
+		t.Run("create/default on a "+string(state)+" release", func(t *testing.T) {
+			g := NewWithT(t)
+			expectInvalid(g, c.Create(ctx, release("1.26.0", kumov1.KubernetesReleaseSpec{State: state, Default: true})),
+				[]string{"spec.default", "only a Supported release can be the default for new clusters"})
+		})
+	}
+	t.Run("update/deprecating the default", func(t *testing.T) {
+		g := NewWithT(t)
+		r := release("1.25.0", kumov1.KubernetesReleaseSpec{State: kumov1.ReleaseSupported, Default: true})
+		g.Expect(c.Create(ctx, r)).To(Succeed())
+		r.Spec.State = kumov1.ReleaseDeprecated
+		expectInvalid(g, c.Update(ctx, r), []string{"only a Supported release can be the default"})
+	})
 }
 
 // validMigration is the smallest ClusterMigration the API server accepts:

@@ -59,6 +59,28 @@ type Status struct {
 	// again, so that a dead one shows in the status and is restarted; 0
 	// means never (the runtime's control planes cannot fail unseen).
 	ProbeAfter time.Duration
+	// Problem, when set, says which component of a control plane that ran
+	// is unhealthy and what the runtime does about it, e.g.
+	// "kube-apiserver not live for 15s, restarting".
+	Problem string
+	// Events are what happened to the components since the last Ensure,
+	// oldest first: failures, restarts, recoveries.
+	Events []Event
+}
+
+// Event is something a runtime saw or did to a component.
+type Event struct {
+	Warning bool
+	// Reason is CamelCase, e.g. ComponentRestarted.
+	Reason  string
+	Message string
+}
+
+// Notifier is a Runtime that says when a control plane's health changed
+// (a component failed, restarted or recovered), so that its cluster is
+// looked at at once rather than at the next probe.
+type Notifier interface {
+	Changes() <-chan Ref
 }
 
 // EtcdPrefix is the etcd key prefix under which a cluster's API server keeps

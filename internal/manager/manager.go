@@ -72,6 +72,13 @@ type Options struct {
 	LeaderElection bool
 	// LeaderElectionNamespace holds the leader lease.
 	LeaderElectionNamespace string
+	// AdmissionRefusal, when set and not empty, is why no Cluster may be
+	// created or grown now (the datastore is out of space); the webhook
+	// refuses them with it.
+	AdmissionRefusal func() string
+	// LeaseDuration and RenewDeadline of the leader lease (0: the
+	// defaults, 15 s and 10 s).
+	LeaseDuration, RenewDeadline time.Duration
 	// RegionResyncPeriod is how often regions re-read capacity for what
 	// changes outside Kumo (0: the controller's default).
 	RegionResyncPeriod time.Duration
@@ -172,6 +179,8 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "kumo-manager",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		LeaseDuration:           durationOrNil(o.LeaseDuration),
+		RenewDeadline:           durationOrNil(o.RenewDeadline),
 		// Exit on lost leadership: a restarted process starts clean.
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    config.Controller{SkipNameValidation: ptr.To(o.SkipNameValidation)},
@@ -227,6 +236,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if hooks != nil {
 		mgr.GetWebhookServer().Register(quota.WebhookPath, &admission.Webhook{Handler: &quota.Validator{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Decoder: admission.NewDecoder(mgr.GetScheme()),
+			Refusal: o.AdmissionRefusal,
 		}})
 		mgr.GetWebhookServer().Register(region.WebhookPath, &admission.Webhook{Handler: &region.Guard{Reader: mgr.GetAPIReader()}})
 		if err := mgr.AddReadyzCheck("webhook", hooks.StartedChecker()); err != nil {
@@ -260,4 +270,11 @@ func setupEvacuation(mgr ctrl.Manager, o Options, backend nodes.Backend) error {
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Source: src, Nodes: backend,
 		Recorder: mgr.GetEventRecorder("kumo-evacuation"), Interval: o.EvacuationInterval,
 	}).SetupWithManager(mgr)
+}
+
+func durationOrNil(d time.Duration) *time.Duration {
+	if d == 0 {
+		return nil
+	}
+	return &d
 }

@@ -36,6 +36,20 @@ type Config struct {
 	// HostMemoryReserve is the host memory tenant control planes leave
 	// available: a size ("2Gi") or a share of the host's ("10%").
 	HostMemoryReserve string `json:"hostMemoryReserve,omitempty"`
+	// PrometheusPort is where `kumo up --prometheus` serves Prometheus, on
+	// 127.0.0.1; chosen on the first run with --prometheus.
+	PrometheusPort int `json:"prometheusPort,omitempty"`
+	// EtcdQuota is the management etcd's --quota-backend-bytes; 0 is
+	// DefaultEtcdQuota.
+	EtcdQuota int64 `json:"etcdQuotaBytes,omitempty"`
+}
+
+// EtcdQuotaBytes is the management etcd's backend quota.
+func (c *Config) EtcdQuotaBytes() int64 {
+	if c.EtcdQuota > 0 {
+		return c.EtcdQuota
+	}
+	return DefaultEtcdQuota
 }
 
 // HostMemoryReserveBytes returns the reserve in bytes on a host with total
@@ -68,6 +82,9 @@ const (
 	DefaultMetricsPort   = 23810
 	DefaultHealthPort    = 23811
 	DefaultWebhookPort   = 23812
+	// DefaultPrometheusPort avoids Prometheus's own 9090, which a
+	// Prometheus of the machine may hold.
+	DefaultPrometheusPort = 23813
 )
 
 // When a default port is taken, ports are chosen from this range: below
@@ -113,6 +130,12 @@ func loadConfig(dataDir string, o Options, reg *ports.Registry) (*Config, error)
 	}
 	if cfg.HostMemoryReserve == "" {
 		cfg.HostMemoryReserve = cpprocess.DefaultMemoryReserve
+	}
+	if o.EtcdQuotaBytes < 0 {
+		return nil, fmt.Errorf("--etcd-quota-backend-bytes must not be negative, got %d", o.EtcdQuotaBytes)
+	}
+	if o.EtcdQuotaBytes > 0 {
+		cfg.EtcdQuota = o.EtcdQuotaBytes
 	}
 	if _, err := cfg.HostMemoryReserveBytes(0); err != nil {
 		return nil, fmt.Errorf("%w (--host-memory-reserve)", err)
@@ -162,6 +185,11 @@ func loadConfig(dataDir string, o Options, reg *ports.Registry) (*Config, error)
 			func() error { return addr(&cfg.MetricsBindAddress, o.MetricsAddr, DefaultMetricsPort) },
 			func() error { return addr(&cfg.HealthProbeBindAddress, o.HealthAddr, DefaultHealthPort) },
 			func() error { return port(&cfg.WebhookPort, o.WebhookPort, DefaultWebhookPort) },
+		}
+		// Prometheus's port only once it is asked for: a platform without
+		// it holds no port for it.
+		if o.Prometheus || o.PrometheusPort != 0 || cfg.PrometheusPort != 0 {
+			choices = append(choices, func() error { return port(&cfg.PrometheusPort, o.PrometheusPort, DefaultPrometheusPort) })
 		}
 		// Each port is claimed as soon as it is chosen, so that the next
 		// one is chosen apart from it. choices and listeners go in step.
@@ -230,6 +258,9 @@ func (c *Config) listeners() []listener {
 		{key: "metrics", what: "the manager's metrics", flag: "--metrics-bind-address", addr: c.MetricsBindAddress},
 		{key: "health", what: "the manager's health probes", flag: "--health-probe-bind-address", addr: c.HealthProbeBindAddress},
 		{key: "webhook", what: "the manager's admission webhook", flag: "--webhook-port", addr: loopback(c.WebhookPort)},
+	}
+	if c.PrometheusPort != 0 {
+		ls = append(ls, listener{key: "prometheus", what: "Prometheus", flag: "--prometheus-port", addr: loopback(c.PrometheusPort)})
 	}
 	for i := range ls {
 		if _, p, err := net.SplitHostPort(ls[i].addr); err == nil {

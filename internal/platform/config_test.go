@@ -117,7 +117,7 @@ func TestCheckPortsNamesTheFlag(t *testing.T) {
 
 func TestBannerRunsAsTyped(t *testing.T) {
 	g := NewWithT(t)
-	b := banner(Options{DataDir: "/tmp/kumo two", Command: "bin/kumo"}, "/tmp/kumo two/kubeconfig", "127.0.0.1:23810")
+	b := banner(Options{DataDir: "/tmp/kumo two", Command: "bin/kumo"}, "/tmp/kumo two/kubeconfig", "127.0.0.1:23810", "")
 	g.Expect(b).To(ContainSubstring("  export KUMO_DATA_DIR='/tmp/kumo two'\n"))
 	g.Expect(b).To(ContainSubstring("  export KUBECONFIG='/tmp/kumo two/kubeconfig'\n"))
 	g.Expect(b).To(ContainSubstring("  bin/kumo kubectl get regions\n"))
@@ -127,7 +127,64 @@ func TestBannerRunsAsTyped(t *testing.T) {
 	for _, line := range strings.Split(b, "\n") {
 		g.Expect(line).NotTo(MatchRegexp(`^\s*kumo `), "a bare kumo may not be on PATH")
 	}
-	g.Expect(banner(Options{DataDir: homeDataDir(), Command: "kumo"}, "k", "0")).NotTo(Or(ContainSubstring("KUMO_DATA_DIR"), ContainSubstring("/metrics")))
+	g.Expect(banner(Options{DataDir: homeDataDir(), Command: "kumo"}, "k", "0", "")).NotTo(Or(ContainSubstring("KUMO_DATA_DIR"), ContainSubstring("/metrics")))
+	g.Expect(b).NotTo(ContainSubstring("Prometheus ("))
+	g.Expect(banner(Options{DataDir: "/tmp/k", Command: "kumo"}, "k", "0", "http://127.0.0.1:23813")).To(ContainSubstring("\nPrometheus (HTTP API, rules, alerts): http://127.0.0.1:23813\n"))
+}
+
+// TestConfigPrometheusPort: a platform holds a port for Prometheus only once
+// it was run with it, and keeps that port after.
+func TestConfigPrometheusPort(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	reg := registry(t, dir)
+	without, err := loadConfig(dir, Options{}, reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(without.PrometheusPort).To(BeZero())
+	g.Expect(without.listeners()).To(HaveLen(6))
+
+	with, err := loadConfig(dir, Options{Prometheus: true}, reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(with.PrometheusPort).NotTo(BeZero())
+	ls := with.listeners()
+	g.Expect(ls).To(HaveLen(7))
+	g.Expect(ls[6].flag).To(Equal("--prometheus-port"))
+	for _, l := range ls[:6] {
+		g.Expect(l.port).NotTo(Equal(with.PrometheusPort), l.what)
+	}
+
+	later, err := loadConfig(dir, Options{}, reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(later.PrometheusPort).To(Equal(with.PrometheusPort))
+	explicit, err := loadConfig(dir, Options{PrometheusPort: 17913}, reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(explicit.PrometheusPort).To(Equal(17913))
+}
+
+func TestScrapeAddress(t *testing.T) {
+	tests := map[string]struct {
+		addr    string // the manager's metrics bind address
+		want    string // where Prometheus scrapes it
+		wantErr bool
+	}{
+		"loopback":    {addr: "127.0.0.1:23810", want: "127.0.0.1:23810"},
+		"all ipv4":    {addr: "0.0.0.0:23810", want: "127.0.0.1:23810"},
+		"no host":     {addr: ":23810", want: "127.0.0.1:23810"},
+		"a host name": {addr: "metrics.local:8443", want: "metrics.local:8443"},
+		"disabled":    {addr: "0", wantErr: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			got, err := scrapeAddress(tc.addr)
+			if tc.wantErr {
+				g.Expect(err).To(MatchError(ContainSubstring("--metrics-bind-address")))
+				return
+			}
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(got).To(Equal(tc.want))
+		})
+	}
 }
 
 func TestRunning(t *testing.T) {

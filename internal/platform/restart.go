@@ -3,6 +3,9 @@ package platform
 import (
 	"context"
 	"fmt"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,6 +49,28 @@ func markControlPlanesStarting(ctx context.Context, c client.Client) error {
 		if err := c.Status().Patch(ctx, cl, patch); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("marking cluster %s/%s as starting: %w", cl.Namespace, cl.Name, err)
 		}
+	}
+	return nil
+}
+
+// managerLease is the manager's leader lease.
+const managerLease = "kumo-manager"
+
+// Leader lease of the platform's manager: it must outlast a hung etcd
+// (detected in 15 s, replaced in a few more), during which the management
+// API server cannot renew anything; a lost lease would stop Kumo.
+const (
+	leaseDuration = 60 * time.Second
+	renewDeadline = 45 * time.Second
+)
+
+// releaseStaleLease deletes the lease of a manager that died with the last
+// `kumo up`. The data directory's lock proves no other manager of this
+// platform runs; without this, the new one would wait out the long lease.
+func releaseStaleLease(ctx context.Context, c client.Client) error {
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: "kumo-system", Name: managerLease}}
+	if err := c.Delete(ctx, lease); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("releasing the lease of the last manager: %w", err)
 	}
 	return nil
 }

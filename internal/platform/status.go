@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -27,7 +28,10 @@ type Status struct {
 	Config     *Config `json:"ports,omitempty"`
 	APIServer  string  `json:"apiServer,omitempty"`
 	Kubeconfig string  `json:"kubeconfig,omitempty"`
-	Logs       string  `json:"logs"`
+	// Prometheus is the URL of `kumo up --prometheus`'s Prometheus, if it
+	// answers.
+	Prometheus string `json:"prometheus,omitempty"`
+	Logs       string `json:"logs"`
 	// Clusters are read from the management API while the platform runs;
 	// ClustersError says why they could not be.
 	Clusters      []ClusterStatus `json:"clusters"`
@@ -38,6 +42,11 @@ type Status struct {
 	// Host is the host's memory and how many more control planes fit in
 	// it; nil when the platform does not run or the memory is unknown.
 	Host *HostStatus `json:"host,omitempty"`
+	// EtcdAlarms are the alarms the management etcd raised (NOSPACE: out
+	// of space, writes refused); EtcdProblem explains them or says why
+	// etcd could not be asked.
+	EtcdAlarms  []string `json:"etcdAlarms,omitempty"`
+	EtcdProblem string   `json:"etcdProblem,omitempty"`
 }
 
 // ControlPlaneCounts counts tenant control planes.
@@ -48,6 +57,9 @@ type ControlPlaneCounts struct {
 	Starting int `json:"starting"`
 	// Pending wait for host memory (InsufficientHostMemory).
 	Pending int `json:"pending"`
+	// Unhealthy ran and have a failed component (ControlPlaneUnhealthy),
+	// which is being restarted.
+	Unhealthy int `json:"unhealthy"`
 }
 
 // HostStatus is the host's memory, in bytes, as the memory guard of the
@@ -92,6 +104,15 @@ func Inspect(ctx context.Context, dataDir string) (*Status, error) {
 	s.Running, s.PID = Running(dataDir), PID(dataDir)
 	if !s.Running {
 		return s, nil
+	}
+	if cfg != nil && cfg.PrometheusPort != 0 {
+		url := fmt.Sprintf("http://127.0.0.1:%d", cfg.PrometheusPort)
+		if waitHTTP(ctx, url+"/-/ready", nil, time.Second) == nil {
+			s.Prometheus = url
+		}
+	}
+	if cfg != nil {
+		s.EtcdAlarms, s.EtcdProblem = inspectEtcd(ctx, cfg)
 	}
 	clusters, counts, err := listClusters(ctx, dataDir)
 	if err != nil {
@@ -154,7 +175,8 @@ func listClusters(ctx context.Context, dataDir string) ([]ClusterStatus, Control
 }
 
 // add counts the control plane of cl: running when it answers, pending
-// when it waits for host memory, starting while it starts or waits to;
+// when it waits for host memory, unhealthy when a component failed,
+// starting while it starts or waits to;
 // not at all when the cluster is blocked (Failed) or being deleted.
 func (c *ControlPlaneCounts) add(cl *kumov1.Cluster) {
 	cp := meta.FindStatusCondition(cl.Status.Conditions, kumov1.ControlPlaneReadyCondition)
@@ -164,6 +186,8 @@ func (c *ControlPlaneCounts) add(cl *kumov1.Cluster) {
 		c.Running++
 	case cp != nil && cp.Reason == kumov1.InsufficientHostMemoryReason:
 		c.Pending++
+	case cp != nil && cp.Reason == kumov1.ControlPlaneUnhealthyReason:
+		c.Unhealthy++
 	default:
 		c.Starting++
 	}
@@ -186,4 +210,21 @@ func adminClient(dataDir string, timeout time.Duration) (client.Client, *rest.Co
 		return nil, nil, err
 	}
 	return c, cfg, nil
+}
+
+// inspectEtcd lists the management etcd's alarms and explains them.
+func inspectEtcd(ctx context.Context, cfg *Config) ([]string, string) {
+	cli, err := etcdClient(etcdEndpoint(cfg.EtcdPort))
+	if err != nil {
+		return nil, err.Error()
+	}
+	defer func() { _ = cli.Close() }()
+	alarms, err := etcdAlarms(ctx, cli)
+	if err != nil {
+		return nil, err.Error()
+	}
+	if slices.Contains(alarms, "NOSPACE") {
+		return alarms, noSpaceMessage("kumo")
+	}
+	return alarms, ""
 }

@@ -43,6 +43,9 @@ type Options struct {
 	DataDir string
 	// CacheDir holds the built binaries.
 	CacheDir string
+	// DefaultKubernetes is the version a fresh catalog marks as the
+	// default for new clusters ("1.36"); empty is the newest.
+	DefaultKubernetes string
 	// APIServerPort, EtcdPort and EtcdPeerPort: 0 keeps the ports chosen on
 	// the data directory's first run; another value replaces them for good.
 	APIServerPort, EtcdPort, EtcdPeerPort int
@@ -59,6 +62,9 @@ type Options struct {
 	// available: a size ("2Gi") or a share of the host's ("10%"); "" keeps
 	// what the data directory's last run was given (10% at first).
 	HostMemoryReserve string
+	// EtcdQuotaBytes is the management etcd's --quota-backend-bytes (0:
+	// what the data directory's last run was given, 8 GiB at first).
+	EtcdQuotaBytes int64
 	// VMBootDelay is how long a sim VM takes to boot.
 	VMBootDelay time.Duration
 	// Fidelity is FidelityFull or FidelityScale; "" keeps the level of the
@@ -68,6 +74,14 @@ type Options struct {
 	// who ran `kumo up`; Log receives the details.
 	Out io.Writer
 	Log logr.Logger
+	// Prometheus runs the pinned Prometheus with deploy/prometheus's
+	// configuration and rules (building it on a cold cache), on
+	// PrometheusPort of 127.0.0.1: 0 keeps the port chosen on the first run
+	// with Prometheus. PrometheusInterval, if set, replaces its scrape and
+	// rule evaluation intervals (15 s).
+	Prometheus         bool
+	PrometheusPort     int
+	PrometheusInterval time.Duration
 	// Command is how that person ran kumo (e.g. "bin/kumo", shell-quoted),
 	// so that the commands Up prints run as typed; "" means "kumo".
 	Command string
@@ -106,17 +120,34 @@ func Up(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPorts(cfg, reg); err != nil {
+	check := *cfg
+	if !o.Prometheus { // its port, kept from an earlier run, may be busy
+		check.PrometheusPort = 0
+	} else if _, err := scrapeAddress(cfg.MetricsBindAddress); err != nil {
 		return err
+	}
+	if err := checkPorts(&check, reg); err != nil {
+		return err
+	}
+	if o.DefaultKubernetes != "" { // refused before anything starts
+		if _, err := toolchain.Resolve(o.DefaultKubernetes); err != nil {
+			return fmt.Errorf("--default-kubernetes: %w", err)
+		}
 	}
 	con := console.New(out)
 
 	tc := toolchain.New(o.CacheDir, out)
-	bins, err := tc.All(ctx, toolchain.DefaultVersion())
+	bins, err := tc.All(ctx, toolchain.PlatformVersion())
 	if err != nil {
 		return err
 	}
 	etcdBin, kube := bins.Etcd, bins.KubernetesBinaries
+	var promBins *toolchain.PrometheusBinaries
+	if o.Prometheus {
+		if promBins, err = tc.Prometheus(ctx); err != nil {
+			return err
+		}
+	}
 	certs, err := ensurePKI(filepath.Join(o.DataDir, "pki"))
 	if err != nil {
 		return err
@@ -135,14 +166,19 @@ func Up(ctx context.Context, o Options) error {
 	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.EtcdPort)
 	peerURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.EtcdPeerPort)
 	_, _ = fmt.Fprintf(out, "Starting etcd %s on %s\n", toolchain.EtcdVersion, etcdURL)
+	etcdProbes, err := process.ProbesFor(process.Etcd)
+	if err != nil {
+		return err
+	}
 	etcd, err := process.Supervise(o.Log, process.Spec{
 		Name: "etcd", Path: etcdBin, LogFile: filepath.Join(logs, "etcd.log"), OnRestart: con.Restarted,
+		Kind: process.Etcd, Health: &process.Health{Probes: etcdProbes, BaseURL: etcdURL}, OnEvent: con.ComponentEvent,
 		Args: []string{
 			"--name=kumo", "--data-dir=" + filepath.Join(o.DataDir, "etcd"),
 			"--listen-client-urls=" + etcdURL, "--advertise-client-urls=" + etcdURL,
 			"--listen-peer-urls=" + peerURL, "--initial-advertise-peer-urls=" + peerURL,
 			"--initial-cluster=kumo=" + peerURL,
-			"--quota-backend-bytes=8589934592", "--auto-compaction-retention=1h",
+			fmt.Sprintf("--quota-backend-bytes=%d", cfg.EtcdQuotaBytes()), "--auto-compaction-retention=1h",
 			"--unsafe-no-fsync=false", "--log-level=warn",
 		},
 	})
@@ -153,11 +189,26 @@ func Up(ctx context.Context, o Options) error {
 	if err := waitHTTP(ctx, etcdURL+"/health", nil, 2*time.Minute); err != nil {
 		return fmt.Errorf("etcd did not become healthy (see %s): %w", filepath.Join(logs, "etcd.log"), err)
 	}
+	command := o.Command
+	if command == "" {
+		command = "kumo"
+	}
+	space := &spaceWatch{endpoint: etcdURL, command: command, say: con.Printf}
+	go space.run(ctx, 5*time.Second)
 
 	server := fmt.Sprintf("https://127.0.0.1:%d", cfg.APIServerPort)
 	_, _ = fmt.Fprintf(out, "Starting kube-apiserver %s on %s\n", kube.Version, server)
+	apiserverTLS, err := adminTLS(certs)
+	if err != nil {
+		return err
+	}
+	apiserverProbes, err := process.ProbesFor(process.KubeAPIServer)
+	if err != nil {
+		return err
+	}
 	apiserver, err := process.Supervise(o.Log, process.Spec{
 		Name: "kube-apiserver", Path: kube.APIServer, LogFile: filepath.Join(logs, "kube-apiserver.log"), OnRestart: con.Restarted,
+		Kind: process.KubeAPIServer, Health: &process.Health{Probes: apiserverProbes, BaseURL: server, TLS: apiserverTLS}, OnEvent: con.ComponentEvent,
 		Env: apiServerGoEnv(),
 		Args: []string{
 			"--etcd-servers=" + etcdURL,
@@ -186,7 +237,7 @@ func Up(ctx context.Context, o Options) error {
 	if err := os.WriteFile(kcPath, adminKC, 0o600); err != nil {
 		return err
 	}
-	if err := waitAPIServer(ctx, certs, server); err != nil {
+	if err := waitHTTP(ctx, server+"/readyz", apiserverTLS, 3*time.Minute); err != nil {
 		return fmt.Errorf("kube-apiserver did not become ready (see %s): %w", filepath.Join(logs, "kube-apiserver.log"), err)
 	}
 
@@ -200,11 +251,17 @@ func Up(ctx context.Context, o Options) error {
 	if err := os.WriteFile(kcmPath, kcmKC, 0o600); err != nil {
 		return err
 	}
+	kcmHealth, kcmPort, err := cpprocess.ComponentHealth(process.KubeControllerManager)
+	if err != nil {
+		return err
+	}
 	kcm, err := process.Supervise(o.Log, process.Spec{
 		Name: "kube-controller-manager", Path: kube.ControllerManager, LogFile: filepath.Join(logs, "kube-controller-manager.log"), OnRestart: con.Restarted,
+		Kind: process.KubeControllerManager, Health: kcmHealth, OnEvent: con.ComponentEvent,
 		Args: []string{
 			"--kubeconfig=" + kcmPath, "--authentication-kubeconfig=" + kcmPath, "--authorization-kubeconfig=" + kcmPath,
-			"--leader-elect=false", "--secure-port=0", "--profiling=false", "--use-service-account-credentials=true",
+			"--leader-elect=false", fmt.Sprintf("--secure-port=%d", kcmPort), "--bind-address=127.0.0.1",
+			"--cert-dir=" + filepath.Join(o.DataDir, "pki", "kube-controller-manager"), "--profiling=false", "--use-service-account-credentials=true",
 			"--service-account-private-key-file=" + certs.path("sa.key"), "--root-ca-file=" + certs.path("ca.crt"),
 			"--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller",
 		},
@@ -213,6 +270,20 @@ func Up(ctx context.Context, o Options) error {
 		return err
 	}
 	procs = append(procs, kcm)
+
+	var promURL string
+	if o.Prometheus {
+		_, _ = fmt.Fprintf(out, "Starting Prometheus %s on 127.0.0.1:%d\n", promBins.Version, cfg.PrometheusPort)
+		prom, url, err := startPrometheus(ctx, prometheusRun{
+			bin: promBins, dataDir: o.DataDir, port: cfg.PrometheusPort, interval: o.PrometheusInterval,
+			managerMetrics: cfg.MetricsBindAddress, log: o.Log, onRestart: con.Restarted,
+		})
+		if err != nil {
+			return err
+		}
+		procs = append(procs, prom)
+		promURL = url
+	}
 
 	restCfg, err := certs.restConfig(server, "admin")
 	if err != nil {
@@ -226,7 +297,7 @@ func Up(ctx context.Context, o Options) error {
 	if err := installCRDs(ctx, c); err != nil {
 		return err
 	}
-	if err := seed(ctx, c); err != nil {
+	if err := seed(ctx, c, o.DefaultKubernetes); err != nil {
 		return err
 	}
 	if err := installWebhooks(ctx, c, certs, cfg.WebhookPort); err != nil {
@@ -236,6 +307,9 @@ func Up(ctx context.Context, o Options) error {
 		return err
 	}
 	if err := markControlPlanesStarting(ctx, c); err != nil {
+		return err
+	}
+	if err := releaseStaleLease(ctx, c); err != nil {
 		return err
 	}
 
@@ -254,7 +328,8 @@ func Up(ctx context.Context, o Options) error {
 		// reconciles waits in Kumo instead of being refused by the cloud.
 		Provider: cloud.Limit(simCloud, SimAPILimit.QPS*0.8, SimAPILimit.Burst/2), ProviderName: "sim", Sim: simCloud,
 		MetricsAddr: cfg.MetricsBindAddress, HealthAddr: cfg.HealthProbeBindAddress, PprofAddr: o.PprofAddr,
-		LeaderElection: true, LeaderElectionNamespace: "kumo-system", Log: o.Log,
+		AdmissionRefusal: space.refusal,
+		LeaderElection:   true, LeaderElectionNamespace: "kumo-system", LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, Log: o.Log,
 	}
 	if cfg.Fidelity == FidelityScale {
 		mo.Runtime, mo.Nodes = cpscale.New(), nodescale.New(0)
@@ -287,7 +362,7 @@ func Up(ctx context.Context, o Options) error {
 			return webhookStarted(nil) == nil, nil
 		})
 		if err == nil {
-			_, _ = fmt.Fprint(out, banner(o, kcPath, cfg.MetricsBindAddress))
+			_, _ = fmt.Fprint(out, banner(o, kcPath, cfg.MetricsBindAddress, promURL))
 		}
 	}()
 	if err := mgr.Start(ctx); err != nil {
@@ -318,8 +393,9 @@ func memoryGuard(cfg *Config, out io.Writer) (cpprocess.MemoryGuard, error) {
 
 // banner tells the person who ran `kumo up` how to use it, in commands
 // that run as typed in another shell, and where its metrics are (metrics is
-// the manager's metrics address; "0" serves none).
-func banner(o Options, kubeconfig, metrics string) string {
+// the manager's metrics address; "0" serves none) and its Prometheus ("" if
+// none).
+func banner(o Options, kubeconfig, metrics, prometheusURL string) string {
 	kumo := o.Command
 	if kumo == "" {
 		kumo = "kumo"
@@ -339,6 +415,9 @@ func banner(o Options, kubeconfig, metrics string) string {
 		fmt.Fprintf(&b, "\nMetrics (Prometheus text; scrape with honor_labels: true, they carry instance labels):\n")
 		fmt.Fprintf(&b, "  http://%s/metrics        the manager and machine_exporter (kumo_machine_info, kumo_hypervisor_*)\n", metrics)
 		fmt.Fprintf(&b, "  http://%s%s  node_exporter's node_cpu_seconds_total of every sim VM\n", metrics, sim.NodeExporterPath)
+	}
+	if prometheusURL != "" {
+		fmt.Fprintf(&b, "\nPrometheus (HTTP API, rules, alerts): %s\n", prometheusURL)
 	}
 	fmt.Fprintf(&b, "\nCtrl-C or %q stops Kumo; %q again resumes where it left off.\n", kumo+" down", up)
 	fmt.Fprintf(&b, "What happens to clusters follows; the details are in %s.\n\n", LogDir(o.DataDir))
@@ -425,7 +504,7 @@ func DefaultRegions() []kumov1.Region {
 
 // seed creates the kumo-system namespace and the default regions if absent;
 // it never overwrites what an operator changed.
-func seed(ctx context.Context, c client.Client) error {
+func seed(ctx context.Context, c client.Client, defaultVersion string) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kumo-system"}}
 	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace kumo-system: %w", err)
@@ -441,9 +520,10 @@ func seed(ctx context.Context, c client.Client) error {
 	if err := c.Create(ctx, defaults); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating the default team quota: %w", err)
 	}
-	// The catalog offers what this Kumo can run. The newest becomes the
-	// default for new clusters only when no release is marked yet: a newer
-	// Kumo never overrides the operator's choice.
+	// The catalog offers what this Kumo can run, each release with the end
+	// of support its module folder gives. defaultVersion (else the newest)
+	// becomes the default for new clusters only when no release is marked
+	// yet: a newer Kumo never overrides the operator's choice.
 	var existing kumov1.KubernetesReleaseList
 	if err := c.List(ctx, &existing); err != nil {
 		return fmt.Errorf("listing releases: %w", err)
@@ -452,31 +532,49 @@ func seed(ctx context.Context, c client.Client) error {
 	for _, r := range existing.Items {
 		marked = marked || r.Spec.Default
 	}
+	if defaultVersion == "" {
+		defaultVersion = toolchain.DefaultVersion()
+	}
+	def, err := toolchain.Resolve(defaultVersion)
+	if err != nil {
+		return fmt.Errorf("the default Kubernetes version: %w", err)
+	}
 	for _, v := range toolchain.Versions() {
+		info, err := toolchain.ReleaseOf(v)
+		if err != nil {
+			return err
+		}
 		rel := &kumov1.KubernetesRelease{
 			ObjectMeta: metav1.ObjectMeta{Name: v},
 			Spec: kumov1.KubernetesReleaseSpec{Version: strings.TrimPrefix(v, "v"), State: kumov1.ReleaseSupported,
-				Default: !marked && v == toolchain.DefaultVersion()},
+				Default: !marked && v == def, EndOfSupport: &metav1.Time{Time: info.EndOfSupport}},
 		}
 		if err := c.Create(ctx, rel); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("publishing release %s: %w", v, err)
 		}
 	}
+	if err := createOrReplace(ctx, c, removedReleasePolicy()); err != nil {
+		return fmt.Errorf("installing the policy on removed releases: %w", err)
+	}
+	if err := createOrReplace(ctx, c, removedReleaseBinding()); err != nil {
+		return fmt.Errorf("installing the policy on removed releases: %w", err)
+	}
 	return nil
 }
 
-func waitAPIServer(ctx context.Context, certs mgmtPKI, server string) error {
+// adminTLS is how Kumo asks the management API server about its health.
+func adminTLS(certs mgmtPKI) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(certs.path("admin.crt"), certs.path("admin.key"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	caPEM, err := os.ReadFile(certs.path("ca.crt"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
-	return waitHTTP(ctx, server+"/readyz", &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, 3*time.Minute)
+	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 func waitHTTP(ctx context.Context, url string, tlsCfg *tls.Config, timeout time.Duration) error {

@@ -1,17 +1,13 @@
 package process
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"time"
-
-	"github.com/go-logr/logr"
 )
 
 // Spec describes a process to run.
@@ -28,6 +24,25 @@ type Spec struct {
 	// OnRestart, when set, is called by a Supervisor each time the process
 	// exited and is about to be restarted, with the reason it exited.
 	OnRestart func(spec Spec, exit error)
+
+	// Kind is the kind of component, which names it in events and metrics.
+	Kind Kind
+	// Cluster labels the metrics of a tenant cluster's component
+	// (namespace/name); empty for the platform's own.
+	Cluster string
+	// Health, when set, is probed by a Supervisor: a process that fails
+	// its startup or liveness probe is killed and started again.
+	Health *Health
+	// OnEvent, when set, hears of what a Supervisor saw and did.
+	OnEvent func(Event)
+}
+
+// component names the process in events: its kind, else its name.
+func (s Spec) component() string {
+	if s.Kind != "" {
+		return string(s.Kind)
+	}
+	return s.Name
 }
 
 // Process is one running child.
@@ -97,99 +112,6 @@ func (p *Process) Stop(grace time.Duration) {
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 	}
-}
-
-// Supervisor keeps a process running, restarting it with backoff when it
-// exits, until Stop is called.
-type Supervisor struct {
-	spec   Spec
-	log    logr.Logger
-	cancel context.CancelFunc
-	done   chan struct{}
-
-	mu       sync.Mutex
-	current  *Process
-	restarts int
-	lastErr  error
-}
-
-// Supervise starts spec and keeps it running.
-func Supervise(log logr.Logger, spec Spec) (*Supervisor, error) {
-	p, err := Start(spec)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Supervisor{spec: spec, log: log.WithValues("process", spec.Name), cancel: cancel, done: make(chan struct{}), current: p}
-	go s.loop(ctx)
-	return s, nil
-}
-
-func (s *Supervisor) loop(ctx context.Context) {
-	defer close(s.done)
-	backoff := 500 * time.Millisecond
-	for {
-		s.mu.Lock()
-		p := s.current
-		s.mu.Unlock()
-		started := time.Now()
-		select {
-		case <-ctx.Done():
-			p.Stop(10 * time.Second)
-			return
-		case <-p.Done():
-		}
-		err := p.Err()
-		if time.Since(started) > time.Minute {
-			backoff = 500 * time.Millisecond
-		}
-		s.log.Info("Process exited, restarting", "err", ExitReason(err), "backoff", backoff)
-		if s.spec.OnRestart != nil {
-			s.spec.OnRestart(s.spec, err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 30*time.Second)
-		np, serr := Start(s.spec)
-		s.mu.Lock()
-		s.restarts++
-		s.lastErr = err
-		if serr == nil {
-			s.current = np
-		}
-		s.mu.Unlock()
-		if serr != nil {
-			s.log.Error(serr, "Restarting process failed")
-			// Keep waiting on the dead process's closed channel: the next
-			// iteration retries after the backoff.
-		}
-	}
-}
-
-// Name is the supervised process's name.
-func (s *Supervisor) Name() string { return s.spec.Name }
-
-// Restarts reports how often the process was restarted and why it last exited.
-func (s *Supervisor) Restarts() (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.restarts, s.lastErr
-}
-
-// Pid is the current child's process ID.
-func (s *Supervisor) Pid() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.current.Pid()
-}
-
-// Stop stops the process and the supervision.
-func (s *Supervisor) Stop() {
-	s.cancel()
-	<-s.done
 }
 
 // ExitReason says why a process exited, e.g. "signal: killed", from the

@@ -75,7 +75,7 @@ func StartShared() (env *Env, stop func() error, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("building etcd: %w", err)
 	}
-	kube, err := tc.Kubernetes(ctx, toolchain.DefaultVersion())
+	kube, err := tc.Kubernetes(ctx, toolchain.PlatformVersion())
 	if err != nil {
 		return nil, nil, fmt.Errorf("building kubernetes: %w", err)
 	}

@@ -150,7 +150,7 @@ func (t *Toolchain) Etcd(ctx context.Context) (string, error) {
 		if err != nil {
 			return err
 		}
-		return t.goBuild(ctx, "etcd "+EtcdVersion, src, tmp, "", ".")
+		return t.goBuild(ctx, "etcd "+EtcdVersion, src, tmp, "", "", ".")
 	})
 	return filepath.Join(dir, string(Etcd)), err
 }
@@ -227,7 +227,7 @@ func (t *Toolchain) buildKubernetes(ctx context.Context, version, tmp string, co
 		pkgs = append(pkgs, "k8s.io/kubernetes/cmd/"+string(c))
 		names = append(names, string(c))
 	}
-	return t.goBuild(ctx, "kubernetes "+version+" ("+strings.Join(names, ", ")+")", src, tmp, ldflags, pkgs...)
+	return t.goBuild(ctx, "kubernetes "+version+" ("+strings.Join(names, ", ")+")", src, tmp, ldflags, "", pkgs...)
 }
 
 // writeModule unpacks an embedded module (files named *.txt so that Go does
@@ -243,6 +243,9 @@ func (t *Toolchain) writeModule(name, tmp string) (string, error) {
 		return "", err
 	}
 	for _, e := range entries {
+		if e.Name() == releaseFile {
+			continue
+		}
 		data, err := modules.ReadFile(root + "/" + e.Name())
 		if err != nil {
 			return "", err
@@ -254,10 +257,13 @@ func (t *Toolchain) writeModule(name, tmp string) (string, error) {
 	return src, nil
 }
 
-func (t *Toolchain) goBuild(ctx context.Context, what, src, tmp, ldflags string, pkgs ...string) error {
+func (t *Toolchain) goBuild(ctx context.Context, what, src, tmp, ldflags, tags string, pkgs ...string) error {
 	args := []string{"build", "-trimpath", "-o", filepath.Join(tmp, "bin") + "/"}
 	if ldflags != "" {
 		args = append(args, "-ldflags", ldflags)
+	}
+	if tags != "" {
+		args = append(args, "-tags", tags)
 	}
 	cmd := exec.CommandContext(ctx, t.Go, append(args, pkgs...)...)
 	cmd.Dir = src
@@ -343,11 +349,57 @@ func compareVersions(a, b string) int {
 	return len(pa) - len(pb)
 }
 
-// DefaultVersion is the newest Kubernetes version Kumo can build.
+// DefaultVersion is the newest Kubernetes version Kumo can build: what a
+// fresh catalog offers new clusters by default.
 func DefaultVersion() string {
 	v := Versions()
 	return v[len(v)-1]
 }
+
+// PlatformMinor is the Kubernetes minor the platform itself runs: the
+// management API server and controller-manager, envtest and kubectl. It
+// moves on its own, deliberately, not whenever a newer minor is offered to
+// tenants, so that offering one builds nothing the platform or its tests do
+// not ask for.
+const PlatformMinor = "1.36"
+
+// PlatformVersion is the newest patch of PlatformMinor Kumo can build.
+func PlatformVersion() string {
+	v, err := Resolve(PlatformMinor)
+	if err != nil {
+		panic("toolchain: no module folder for the platform's Kubernetes " + PlatformMinor)
+	}
+	return v
+}
+
+// Release is what a version's module folder says of it beyond how to
+// build it (its release.txt): when upstream stops supporting its minor.
+// The catalog Kumo publishes starts from it; operators change it there.
+type Release struct {
+	Version      string
+	EndOfSupport time.Time
+}
+
+// ReleaseOf reads the release facts of a version (as Versions lists it).
+func ReleaseOf(version string) (Release, error) {
+	rel := Release{Version: version}
+	data, err := modules.ReadFile("modules/kubernetes-" + version + "/" + releaseFile)
+	if err != nil {
+		return rel, fmt.Errorf("kubernetes %s has no %s: %w", version, releaseFile, err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		key, value, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if key == "endOfSupport" {
+			if rel.EndOfSupport, err = time.Parse(time.DateOnly, strings.TrimSpace(value)); err != nil {
+				return rel, fmt.Errorf("kubernetes %s: %s: endOfSupport: %w", version, releaseFile, err)
+			}
+		}
+	}
+	return rel, nil
+}
+
+// releaseFile holds a version's release facts; it is not part of the module.
+const releaseFile = "release.txt"
 
 // Binaries are the paths of everything a platform runs.
 type Binaries struct {

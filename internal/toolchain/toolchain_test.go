@@ -15,7 +15,7 @@ import (
 )
 
 func TestResolve(t *testing.T) {
-	newest := DefaultVersion()
+	newest := PlatformVersion() // the newest 1.36
 	tests := map[string]struct {
 		in      string // what the user wrote
 		want    string // the exact version, if offered
@@ -25,7 +25,7 @@ func TestResolve(t *testing.T) {
 		"minor with v":       {in: "v1.36", want: newest},
 		"exact":              {in: newest, want: newest},
 		"exact without v":    {in: newest[1:], want: newest},
-		"unknown minor":      {in: "1.20", wantErr: "kubernetes 1.20 is not offered; offered versions: " + newest},
+		"unknown minor":      {in: "1.20", wantErr: "kubernetes 1.20 is not offered; offered versions: " + strings.Join(Versions(), ", ")},
 		"unknown patch":      {in: "1.36.99", wantErr: "not offered"},
 		"prefix is no match": {in: "1.3", wantErr: "not offered"},
 	}
@@ -41,6 +41,22 @@ func TestResolve(t *testing.T) {
 			g.Expect(got).To(Equal(tc.want))
 		})
 	}
+}
+
+func TestVersionsAreModuleFolders(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(Versions()).To(ContainElements("v1.36.3", "v1.37.2"))
+	g.Expect(DefaultVersion()).To(Equal("v1.37.2"), "the newest")
+	g.Expect(Resolve("1.37")).To(Equal("v1.37.2"))
+	g.Expect(PlatformVersion()).To(HavePrefix("v" + PlatformMinor + "."))
+	for _, v := range Versions() {
+		rel, err := ReleaseOf(v)
+		g.Expect(err).NotTo(HaveOccurred(), "every module folder says when its minor's support ends")
+		g.Expect(rel.EndOfSupport.Year()).To(BeNumerically(">=", 2026), v)
+	}
+	r36, _ := ReleaseOf("v1.36.3")
+	r37, _ := ReleaseOf("v1.37.2")
+	g.Expect(r36.EndOfSupport.Before(r37.EndOfSupport)).To(BeTrue())
 }
 
 func TestCompareVersions(t *testing.T) {
@@ -139,4 +155,27 @@ func FuzzResolve(f *testing.F) {
 func runOutput(bin string, args ...string) (string, error) {
 	out, err := exec.Command(bin, args...).CombinedOutput()
 	return string(out), err
+}
+
+func TestPrometheusVersion(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(PrometheusVersion()).To(Equal("3.16.0"))
+	g.Expect(prometheusRelease("v0.300.1")).To(Equal("3.0.1"))
+	g.Expect(prometheusRelease("v0.316.0")).To(Equal("3.16.0"))
+}
+
+// TestBuiltPrometheusReportsItsVersion checks the real cached build of
+// Prometheus and promtool (`kumo toolchain build --prometheus`).
+func TestBuiltPrometheusReportsItsVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Prometheus on a cold cache")
+	}
+	g := NewWithT(t)
+	bins, err := New(DefaultDir(), os.Stderr).Prometheus(context.Background())
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, bin := range []string{bins.Prometheus, bins.Promtool} {
+		out, err := runOutput(bin, "--version")
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(out).To(ContainSubstring("version " + bins.Version))
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kumo-dev/kumo/internal/controller/machine"
+	"github.com/kumo-dev/kumo/internal/toolchain"
 )
 
 // TestCrashSafety kills `kumo up` (manager, API server, everything) with
@@ -74,18 +75,24 @@ func TestCrashSafety(t *testing.T) {
 
 func applyCluster(p *platform, name string, replicas int) {
 	p.t.Helper()
+	applyClusterVersion(p, name, toolchain.PlatformMinor, replicas)
+}
+
+// applyClusterVersion creates a cluster of one pool at a Kubernetes version.
+func applyClusterVersion(p *platform, name, version string, replicas int) {
+	p.t.Helper()
 	manifest := fmt.Sprintf(`apiVersion: kumo.dev/v1alpha1
 kind: Cluster
 metadata:
   name: %s
   namespace: default
 spec:
-  version: "1.36"
+  version: "%s"
   region: tokyo-1
   nodePools:
   - name: default
     replicas: %d
-`, name, replicas)
+`, name, version, replicas)
 	if out, err := runKubectl(p.kubeconfig(), manifest, "apply", "-f", "-"); err != nil {
 		p.t.Fatalf("applying cluster: %v\n%s", err, out)
 	}

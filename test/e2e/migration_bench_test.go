@@ -42,15 +42,23 @@ func BenchmarkMigration(b *testing.B) {
 		surge, drain := map[string]time.Duration{}, map[string]time.Duration{}
 		last, lastAt := "", start
 		for {
-			out := p.jsonpath("clustermigration/big", `.status.phase} {.status.step} {.status.conditions[?(@.type=="Progressing")].reason`)
-			f := strings.Fields(out)
-			if len(f) >= 1 && (f[0] == "Completed" || f[0] == "Failed" || f[0] == "RolledBack") {
+			// status.step is omitted while it is 0.
+			out := p.jsonpath("clustermigration/big", `.status.phase}|{.status.step}|{.status.conditions[?(@.type=="Progressing")].reason`)
+			f := strings.Split(out, "|")
+			if len(f) != 3 { // kubectl failed; sample again
+				time.Sleep(500 * time.Millisecond)
+				continue
+			}
+			if f[0] == "Completed" || f[0] == "Failed" || f[0] == "RolledBack" {
 				if f[0] != "Completed" {
 					b.Fatalf("migration %s -> %s ended %s", from, to, out)
 				}
 				break
 			}
-			if len(f) == 3 {
+			if f[1] == "" {
+				f[1] = "0"
+			}
+			if f[2] != "" {
 				key := f[1] + " " + f[2]
 				if key != last {
 					now := time.Now()

@@ -95,14 +95,14 @@ func TestSimLoadSteal(t *testing.T) {
 	})
 }
 
-type seriesSample struct {
+type scraped struct {
 	labels model.LabelSet
 	value  float64
 }
 
 // series scrapes url and returns the samples of the family name whose
 // labels include match.
-func series(url, name string, match model.LabelSet) ([]seriesSample, error) {
+func series(url, name string, match model.LabelSet) ([]scraped, error) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func series(url, name string, match model.LabelSet) ([]seriesSample, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", url, err)
 	}
-	var out []seriesSample
+	var out []scraped
 	for _, m := range families[name].GetMetric() {
 		labels := model.LabelSet{}
 		for _, l := range m.GetLabel() {
@@ -124,7 +124,7 @@ func series(url, name string, match model.LabelSet) ([]seriesSample, error) {
 			ok = ok && labels[k] == v
 		}
 		if ok {
-			out = append(out, seriesSample{labels, value(m)})
+			out = append(out, scraped{labels, value(m)})
 		}
 	}
 	return out, nil

@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 		fmt.Println("building kumo:", err)
 		os.Exit(1)
 	}
-	kubectlBin, err = toolchain.New(toolchain.DefaultDir(), os.Stderr).Kubectl(context.Background(), toolchain.DefaultVersion())
+	kubectlBin, err = toolchain.New(toolchain.DefaultDir(), os.Stderr).Kubectl(context.Background(), toolchain.PlatformVersion())
 	if err != nil {
 		fmt.Println("building kubectl:", err)
 		os.Exit(1)
@@ -96,7 +96,9 @@ func (p *platform) start() {
 	}
 	p.log = log
 	banners := strings.Count(p.terminal(), banner) // kumo-up.log keeps earlier runs'
-	p.cmd = exec.Command(kumoBin, "up", "--data-dir", p.dataDir)
+	// New clusters default to the platform's own minor, so that only the
+	// tests that ask for another version build it.
+	p.cmd = exec.Command(kumoBin, "up", "--data-dir", p.dataDir, "--default-kubernetes", toolchain.PlatformMinor)
 	if p.apiPort != 0 { // else the ports kumo up chooses
 		p.cmd.Args = append(p.cmd.Args, "--apiserver-port", fmt.Sprint(p.apiPort), "--etcd-port", fmt.Sprint(p.etcd),
 			"--metrics-bind-address", "0", "--health-probe-bind-address", "0")
@@ -248,12 +250,19 @@ func (p *platform) jsonpath(resource, path string, extra ...string) string {
 	return strings.TrimSpace(out)
 }
 
-// tenantKubeconfig extracts the admin kubeconfig of a cluster.
+// tenantKubeconfig extracts the admin kubeconfig of a cluster in the
+// default namespace.
 func (p *platform) tenantKubeconfig(cluster string) string {
+	p.t.Helper()
+	return p.tenantKubeconfigIn("default", cluster)
+}
+
+// tenantKubeconfigIn extracts the admin kubeconfig of a cluster.
+func (p *platform) tenantKubeconfigIn(namespace, cluster string) string {
 	p.t.Helper()
 	var kc string
 	p.eventually(time.Minute, "kubeconfig secret of "+cluster, func() (bool, string) {
-		out, err := p.kubectlErr("get", "secret", cluster+"-kubeconfig", "-o", "jsonpath={.data.value}")
+		out, err := p.kubectlErr("get", "secret", cluster+"-kubeconfig", "-n", namespace, "-o", "jsonpath={.data.value}")
 		kc = out
 		return err == nil && out != "", out
 	})

@@ -2,7 +2,6 @@ package cmdutil
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/catalog"
 )
 
 // Releases lists the offered Kubernetes releases, newest first.
@@ -19,9 +19,8 @@ func Releases(ctx context.Context, c client.Client) ([]kumov1.KubernetesRelease,
 	if err := c.List(ctx, &list); err != nil {
 		return nil, APIError(err, "list Kubernetes versions", "")
 	}
-	items := list.Items
-	sort.Slice(items, func(i, j int) bool { return versionLess(items[j].Spec.Version, items[i].Spec.Version) })
-	return items, nil
+	catalog.Sort(list.Items)
+	return list.Items, nil
 }
 
 // ResolveVersion checks a requested version ("1.36" or "1.36.3") against the
@@ -33,17 +32,16 @@ func ResolveVersion(ctx context.Context, c client.Client, requested string) (str
 		return "", err
 	}
 	var offered []string
-	for _, r := range releases {
-		v := r.Spec.Version
-		if r.Spec.State == kumov1.ReleaseSupported {
-			offered = append(offered, v)
+	for i := range releases {
+		if forNewClusters(&releases[i]) {
+			offered = append(offered, releases[i].Spec.Version)
 		}
-		if v == want || strings.HasPrefix(v, want+".") {
-			if r.Spec.State != kumov1.ReleaseSupported {
-				return "", Exit(ExitNotFound, "Kubernetes %s is %s and not offered for new clusters; offered: %s", v, r.Spec.State, strings.Join(offered, ", "))
-			}
-			return want, nil
+	}
+	if r := catalog.Find(releases, want); r != nil {
+		if !forNewClusters(r) {
+			return "", Exit(ExitNotFound, "Kubernetes %s is %s and not offered for new clusters; offered: %s", r.Spec.Version, catalog.State(r), strings.Join(offered, ", "))
 		}
+		return want, nil
 	}
 	return "", Exit(ExitNotFound, "Kubernetes %s is not offered; offered versions: %s (see `kumoctl versions`)", requested, strings.Join(offered, ", "))
 }
@@ -102,25 +100,13 @@ func CheckCapacity(ctx context.Context, c client.Client, regionName, flavor stri
 }
 
 // Minor is "1.36" of "1.36.3" (a version without a patch is its own minor).
-func Minor(version string) string {
-	if i := strings.LastIndexByte(version, '.'); i > strings.IndexByte(version, '.') {
-		return version[:i]
-	}
-	return version
-}
+func Minor(version string) string { return catalog.Minor(version) }
 
-// versionLess orders "1.35.4" before "1.36.1".
-func versionLess(a, b string) bool {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		var x, y int
-		_, _ = fmt.Sscan(pa[i], &x)
-		_, _ = fmt.Sscan(pb[i], &y)
-		if x != y {
-			return x < y
-		}
-	}
-	return len(pa) < len(pb)
+// forNewClusters: a new cluster may ask for the release (a Preview one
+// only by name).
+func forNewClusters(r *kumov1.KubernetesRelease) bool {
+	s := catalog.State(r)
+	return s == kumov1.ReleaseSupported || s == kumov1.ReleasePreview
 }
 
 // CompleteRegions completes --region, describing the one a cluster gets

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/catalog"
 )
 
 // What a new cluster gets unless told otherwise.
@@ -69,10 +70,10 @@ func DefaultVersion(ctx context.Context, c client.Client) (string, error) {
 	return def.Spec.Version, nil
 }
 
-// supported: new clusters may use the release (an empty state is the API's
-// default, Supported).
+// supported: new clusters may get the release without naming it (an empty
+// state is the API's default, Supported).
 func supported(r *kumov1.KubernetesRelease) bool {
-	return r.Spec.State == "" || r.Spec.State == kumov1.ReleaseSupported
+	return catalog.State(r) == kumov1.ReleaseSupported
 }
 
 // PickRegion chooses the region for nodes of flavor in a cluster that names

@@ -189,3 +189,41 @@ func TestMinor(t *testing.T) {
 		NewWithT(t).Expect(cmdutil.Minor(in)).To(Equal(want), "Minor(%q)", in)
 	}
 }
+
+// TestResolveVersion: new clusters may name Supported and Preview releases,
+// not Deprecated or Removed ones, and never one the catalog lacks.
+func TestResolveVersion(t *testing.T) {
+	objs := []client.Object{}
+	for _, r := range []kumov1.KubernetesRelease{
+		release("1.38.0", kumov1.ReleasePreview, false), release("1.37.2", kumov1.ReleaseSupported, false),
+		release("1.36.3", kumov1.ReleaseDeprecated, false), release("1.35.9", kumov1.ReleaseRemoved, false),
+	} {
+		r.Name = "v" + r.Spec.Version
+		objs = append(objs, &r)
+	}
+	tests := map[string]struct {
+		in, want, err string
+	}{
+		"supported minor": {in: "1.37", want: "1.37"},
+		"preview, exact":  {in: "1.38.0", want: "1.38.0"},
+		"deprecated":      {in: "1.36", err: "Kubernetes 1.36.3 is Deprecated and not offered for new clusters; offered: 1.38.0, 1.37.2"},
+		"removed":         {in: "1.35.9", err: "Kubernetes 1.35.9 is Removed and not offered for new clusters"},
+		"unknown":         {in: "1.20", err: "Kubernetes 1.20 is not offered; offered versions: 1.38.0, 1.37.2"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			env := cmdtest.New(t, objs...)
+			c, err := env.F.Client()
+			g.Expect(err).NotTo(HaveOccurred())
+			got, err := cmdutil.ResolveVersion(context.Background(), c, tc.in)
+			if tc.err != "" {
+				g.Expect(err).To(MatchError(ContainSubstring(tc.err)))
+				g.Expect(cmdutil.CodeOf(err)).To(Equal(cmdutil.ExitNotFound))
+				return
+			}
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(got).To(Equal(tc.want))
+		})
+	}
+}

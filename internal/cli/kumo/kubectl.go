@@ -41,7 +41,7 @@ after --data-dir goes to kubectl ("kumo kubectl --help" is kubectl's help).`,
 				}
 				env = setEnv(env, "KUBECONFIG", platform.KubeconfigPath(dataDir))
 			}
-			kubectl, err := toolchain.New(toolchain.DefaultDir(), cmd.ErrOrStderr()).Kubectl(cmd.Context(), toolchain.DefaultVersion())
+			kubectl, err := toolchain.New(toolchain.DefaultDir(), cmd.ErrOrStderr()).Kubectl(cmd.Context(), toolchain.PlatformVersion())
 			if err != nil {
 				return err
 			}

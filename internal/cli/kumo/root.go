@@ -39,7 +39,7 @@ kumoctl (or kubectl) against the management API.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newUpCommand(), newStatusCommand(), newLogsCommand(), newDownCommand(),
-		newKubectlCommand(), newTenantCommand(), newSimCommand(), newToolchainCommand(), newBenchCommand())
+		newKubectlCommand(), newTenantCommand(), newSimCommand(), newToolchainCommand(), newBenchCommand(), newEtcdCommand())
 	return root
 }
 

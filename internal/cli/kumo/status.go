@@ -59,12 +59,18 @@ func statusRun(ctx context.Context, dataDir, output string, out io.Writer) error
 		_, _ = fmt.Fprintf(w, "  metrics\t%s\n", c.MetricsBindAddress)
 		_, _ = fmt.Fprintf(w, "  health probes\t%s\n", c.HealthProbeBindAddress)
 	}
+	if s.Prometheus != "" {
+		_, _ = fmt.Fprintf(w, "  Prometheus\t%s\n", s.Prometheus)
+	}
 	if s.Kubeconfig != "" {
 		_, _ = fmt.Fprintf(w, "  kubeconfig\t%s\n", s.Kubeconfig)
 	}
 	_, _ = fmt.Fprintf(w, "  logs\t%s\n", s.Logs)
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	if s.EtcdProblem != "" {
+		_, _ = fmt.Fprintf(out, "\netcd: %s\n", s.EtcdProblem)
 	}
 	if s.ClustersError != "" {
 		_, err := fmt.Fprintf(out, "\nClusters: unknown (%s)\n", s.ClustersError)
@@ -74,6 +80,9 @@ func statusRun(ctx context.Context, dataDir, output string, out io.Writer) error
 	line := fmt.Sprintf("\nControl planes: %d running, %d starting", cp.Running, cp.Starting)
 	if cp.Pending > 0 {
 		line += fmt.Sprintf(", %d pending (not enough host memory)", cp.Pending)
+	}
+	if cp.Unhealthy > 0 {
+		line += fmt.Sprintf(", %d unhealthy (a component failed and is restarted; see kumoctl cluster describe)", cp.Unhealthy)
 	}
 	_, _ = fmt.Fprintln(out, line)
 	if h := s.Host; h != nil {

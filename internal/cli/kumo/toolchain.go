@@ -17,13 +17,14 @@ func newToolchainCommand() *cobra.Command {
 kube-scheduler, and offers kubectl ("kumo kubectl"). They are built once per
 version from the Go module proxy and cached (default: the user's cache
 directory, or $KUMO_CACHE_DIR). kwok, which plays the simulated nodes'
-kubelets, is linked into kumo itself.`,
+kubelets, is linked into kumo itself. Prometheus and promtool ("kumo up
+--prometheus", the rules' tests) are built the same way, only when asked for.`,
 	}
 	cmd.PersistentFlags().StringVar(&dir, "cache-dir", toolchain.DefaultDir(), "where built binaries are cached")
 
 	var versions []string
 	var binary string
-	var kubectl bool
+	var kubectl, prometheus, allKubernetes bool
 	build := &cobra.Command{
 		Use:   "build",
 		Short: "Build every binary Kumo needs (skips what is cached)",
@@ -31,10 +32,19 @@ kubelets, is linked into kumo itself.`,
   kumo toolchain build
 
   # kubectl too, and an older Kubernetes for upgrade tests
-  kumo toolchain build --kubectl --kubernetes 1.36 --kubernetes 1.35`,
+  kumo toolchain build --kubectl --kubernetes 1.36 --kubernetes 1.35
+
+  # Prometheus and promtool too, for "kumo up --prometheus"
+  kumo toolchain build --prometheus
+
+  # every Kubernetes version new clusters may run (what make run builds)
+  kumo toolchain build --all-kubernetes`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tc := toolchain.New(dir, cmd.ErrOrStderr())
 			ctx := cmd.Context()
+			if allKubernetes {
+				versions = toolchain.Versions()
+			}
 			for _, v := range versions {
 				if _, err := tc.All(ctx, v); err != nil {
 					return err
@@ -45,11 +55,18 @@ kubelets, is linked into kumo itself.`,
 					}
 				}
 			}
+			if prometheus {
+				if _, err := tc.Prometheus(ctx); err != nil {
+					return err
+				}
+			}
 			return nil
 		},
 	}
-	build.Flags().StringSliceVar(&versions, "kubernetes", []string{toolchain.DefaultVersion()}, "Kubernetes versions to build")
+	build.Flags().StringSliceVar(&versions, "kubernetes", []string{toolchain.PlatformVersion()}, "Kubernetes versions to build (default: the one the platform runs; tenants' others are built when first used)")
 	build.Flags().BoolVar(&kubectl, "kubectl", false, "build kubectl too")
+	build.Flags().BoolVar(&allKubernetes, "all-kubernetes", false, "build every Kubernetes version Kumo offers (instead of --kubernetes), so that no first cluster of a version waits for its build")
+	build.Flags().BoolVar(&prometheus, "prometheus", false, "build Prometheus "+toolchain.PrometheusVersion()+" and promtool too")
 
 	path := &cobra.Command{
 		Use:   "path",
@@ -59,7 +76,7 @@ kubelets, is linked into kumo itself.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tc := toolchain.New(dir, cmd.ErrOrStderr())
 			ctx := cmd.Context()
-			b, err := tc.All(ctx, toolchain.DefaultVersion())
+			b, err := tc.All(ctx, toolchain.PlatformVersion())
 			if err != nil {
 				return err
 			}
@@ -67,15 +84,22 @@ kubelets, is linked into kumo itself.`,
 			paths := map[string]string{"etcd": b.Etcd, "kube-apiserver": kube.APIServer,
 				"kube-controller-manager": kube.ControllerManager, "kube-scheduler": kube.Scheduler}
 			names := []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
-			if binary == "kubectl" {
-				if paths["kubectl"], err = tc.Kubectl(ctx, toolchain.DefaultVersion()); err != nil {
+			switch binary {
+			case "kubectl":
+				if paths["kubectl"], err = tc.Kubectl(ctx, toolchain.PlatformVersion()); err != nil {
 					return err
 				}
+			case "prometheus", "promtool":
+				prom, err := tc.Prometheus(ctx)
+				if err != nil {
+					return err
+				}
+				paths["prometheus"], paths["promtool"] = prom.Prometheus, prom.Promtool
 			}
 			if binary != "" {
 				p, ok := paths[binary]
 				if !ok {
-					return fmt.Errorf("unknown binary %q; one of etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl", binary)
+					return fmt.Errorf("unknown binary %q; one of etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, prometheus, promtool", binary)
 				}
 				_, _ = fmt.Fprintln(cmd.OutOrStdout(), p)
 				return nil

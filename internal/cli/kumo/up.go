@@ -46,7 +46,13 @@ is freed. "kumo status" shows how many more fit.
 Ports are chosen on a data directory's first run (the defaults if free, else
 free ones no other platform of this machine holds) and kept in its
 config.json; a port flag replaces the kept port for good. Several platforms
-run side by side, each with its own data directory.`,
+run side by side, each with its own data directory.
+
+--prometheus also runs Prometheus (built from the Go module proxy on first
+use, like the Kubernetes binaries) with Kumo's scrape configuration, CPU
+steal and allocation rules and alerts (deploy/prometheus), on 127.0.0.1; its
+time series live in the data directory. It serves its HTTP API, not a web
+UI (docs/monitoring.md).`,
 		Example: `  # run with state in ~/.kumo
   kumo up
 
@@ -57,7 +63,10 @@ run side by side, each with its own data directory.`,
   kumo up --data-dir /tmp/kumo3 --apiserver-port 7443 --etcd-port 24790
 
   # leave 4 GiB to the rest of the machine, now and on later runs
-  kumo up --host-memory-reserve 4Gi`,
+  kumo up --host-memory-reserve 4Gi
+
+  # with Prometheus, its rules and alerts
+  kumo up --prometheus`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logPath := platform.ManagerLogPath(o.DataDir)
@@ -85,6 +94,7 @@ run side by side, each with its own data directory.`,
 	f := cmd.Flags()
 	dataDirFlag(f, &o.DataDir)
 	f.StringVar(&o.CacheDir, "cache-dir", toolchain.DefaultDir(), "directory for built binaries ($KUMO_CACHE_DIR)")
+	f.StringVar(&o.DefaultKubernetes, "default-kubernetes", "", "the Kubernetes version a fresh catalog gives new clusters that name none, e.g. 1.36 (default: the newest; an operator's later choice is kept)")
 	f.IntVar(&o.APIServerPort, "apiserver-port", 0, "management API server port (default: 6443 or a free port, kept across restarts)")
 	f.IntVar(&o.EtcdPort, "etcd-port", 0, "management etcd client port (default: 23790 or a free port, kept across restarts)")
 	f.IntVar(&o.EtcdPeerPort, "etcd-peer-port", 0, "management etcd peer port (default: 23800 or a free port, kept across restarts)")
@@ -93,8 +103,12 @@ run side by side, each with its own data directory.`,
 	f.StringVar(&o.PprofAddr, "pprof-bind-address", "", `serve the manager's Go profiles (/debug/pprof) on this address, e.g. 127.0.0.1:6060 (default: off)`)
 	f.IntVar(&o.WebhookPort, "webhook-port", 0, "port of the manager's admission webhook, which checks team quotas (default: 23812 or a free port, kept across restarts)")
 	f.StringVar(&o.HostMemoryReserve, "host-memory-reserve", "", `host memory tenant control planes leave available, a size ("2Gi") or a share of the host's ("10%"); a cluster that would go past it stays Pending (default: 10%, kept across restarts)`)
+	f.Int64Var(&o.EtcdQuotaBytes, "etcd-quota-backend-bytes", 0, "size past which the management etcd raises its NOSPACE alarm and refuses writes (default: 8 GiB, kept across restarts)")
 	f.DurationVar(&o.VMBootDelay, "vm-boot-delay", 300*time.Millisecond, "how long a simulated VM takes to boot")
 	f.StringVar(&o.Fidelity, "fidelity", "", `"full": tenant clusters run as processes with kwok nodes; "scale": no processes, for fleet benchmarks (default: full, kept across restarts)`)
+	f.BoolVar(&o.Prometheus, "prometheus", false, "run Prometheus "+toolchain.PrometheusVersion()+" with Kumo's scrape configuration, rules and alerts (deploy/prometheus)")
+	f.IntVar(&o.PrometheusPort, "prometheus-port", 0, "Prometheus's port on 127.0.0.1 (default: 23813 or a free port, kept across restarts)")
+	f.DurationVar(&o.PrometheusInterval, "prometheus-interval", 0, "Prometheus's scrape and rule evaluation interval (default: 15s, as in deploy/prometheus/prometheus.yml)")
 	f.IntVarP(&verbosity, "v", "v", 0, "log verbosity; above 0 the manager's log is shown here too")
 	return cmd
 }

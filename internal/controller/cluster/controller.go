@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/controller/internal/fairqueue"
@@ -56,6 +57,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=kumo.dev,resources=clusters/status;clusters/finalizers,verbs=get;update;patch
 // +kubebuilder:rbac:groups=kumo.dev,resources=machines,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=kumo.dev,resources=regions,verbs=get;list;watch
+// +kubebuilder:rbac:groups=kumo.dev,resources=kubernetesreleases,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -65,7 +67,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if n == 0 {
 		n = 16
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if n, ok := r.Runtime.(controlplane.Notifier); ok {
+		// A component that failed, restarted or recovered shows at once.
+		b = b.WatchesRawSource(source.Channel(clusterEvents(n.Changes()), &handler.EnqueueRequestForObject{}))
+	}
+	return b.
 		// A migration's writes to the status (migratingTo, region) hand the
 		// Machines back and forth: those wake it too.
 		For(&kumov1.Cluster{}, builder.WithPredicates(predicate.Or(status.NotStatusOnly(), migrationChanged))).
@@ -78,8 +85,24 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// VM and would wake every cluster of the region.
 		Watches(&kumov1.Region{}, handler.EnqueueRequestsFromMapFunc(r.clustersInRegion),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A release deprecated or given an end of support tells its
+		// clusters; releases change rarely, so waking all is cheap.
+		Watches(&kumov1.KubernetesRelease{}, handler.EnqueueRequestsFromMapFunc(r.allClusters),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("cluster").
 		Complete(r)
+}
+
+// clusterEvents turns a runtime's changes into events for the clusters.
+func clusterEvents(changes <-chan controlplane.Ref) <-chan event.GenericEvent {
+	out := make(chan event.GenericEvent)
+	go func() {
+		defer close(out)
+		for ref := range changes {
+			out <- event.GenericEvent{Object: &kumov1.Cluster{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name}}}
+		}
+	}()
+	return out
 }
 
 // migrationChanged passes the updates in which a ClusterMigration handed
@@ -101,6 +124,19 @@ func (r *Reconciler) clustersInRegion(ctx context.Context, o client.Object) []re
 		if c.EffectiveRegion() == o.GetName() {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
 		}
+	}
+	return out
+}
+
+// allClusters wakes every cluster.
+func (r *Reconciler) allClusters(ctx context.Context, _ client.Object) []reconcile.Request {
+	var list kumov1.ClusterList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, c := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
 	}
 	return out
 }
@@ -163,6 +199,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return r.reconcileDelete(ctx, s)
 	}
 	phases := []phaseFunc{
+		r.reconcileSupport,
 		r.reconcileRegion,
 		r.reconcileVersion,
 		r.reconcileCertificates,
@@ -268,13 +305,35 @@ func (r *Reconciler) reconcileControlPlane(ctx context.Context, s *scope) (ctrl.
 		return ctrl.Result{}, fmt.Errorf("running control plane: %w", err)
 	}
 	s.cpStatus = st
+	for _, e := range st.Events {
+		typ := corev1.EventTypeNormal
+		if e.Warning {
+			typ = corev1.EventTypeWarning
+		}
+		msg := e.Message
+		if len(msg) > maxEventMessage {
+			msg = msg[:maxEventMessage-3] + "..."
+		}
+		r.event(c, typ, e.Reason, "%s", msg)
+	}
+	if st.Problem != "" {
+		// A component of a control plane that ran failed: the cluster is
+		// degraded, not starting; the machines go on if the API server
+		// answers.
+		setCondition(c, kumov1.ControlPlaneReadyCondition, false, kumov1.ControlPlaneUnhealthyReason, st.Problem)
+		s.waiting = !st.Ready
+		return ctrl.Result{RequeueAfter: st.ProbeAfter}, nil
+	}
 	if !st.Ready {
 		setCondition(c, kumov1.ControlPlaneReadyCondition, false, kumov1.ControlPlaneStartingReason, st.Message)
 		s.waiting = true
 		// Machines need a working API server; poll until it answers.
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
-	if !meta.IsStatusConditionTrue(c.Status.Conditions, kumov1.ControlPlaneReadyCondition) {
+	if cp := meta.FindStatusCondition(c.Status.Conditions, kumov1.ControlPlaneReadyCondition); cp == nil || cp.Status != metav1.ConditionTrue {
+		if cp != nil && cp.Reason == kumov1.ControlPlaneUnhealthyReason {
+			r.event(c, corev1.EventTypeNormal, "ControlPlaneRecovered", "Control plane recovered (was: %s)", cp.Message)
+		}
 		r.event(c, corev1.EventTypeNormal, "ControlPlaneReady", "Control plane %s is ready", st.Version)
 	}
 	setCondition(c, kumov1.ControlPlaneReadyCondition, true, kumov1.ReadyReason, "API server "+st.Version+" is ready")
@@ -337,6 +396,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	}
 	return ctrl.Result{}, nil
 }
+
+// maxEventMessage is the API server's limit on an event's message.
+const maxEventMessage = 1024
 
 func ref(c *kumov1.Cluster) controlplane.Ref {
 	return controlplane.Ref{Namespace: c.Namespace, Name: c.Name, UID: c.UID}

@@ -71,7 +71,7 @@ func testCreate(t *testing.T, env *ctrltest.Env, mgr *ctrltest.Manager, cluster 
 	))
 	// The watch may get the Ready the GET saw a little later.
 	g.Eventually(phases).Should(Equal([]kumov1.ClusterPhase{"", kumov1.ClusterProvisioning, kumov1.ClusterReady}))
-	g.Expect(cluster.Status.Version).To(Equal(toolchain.DefaultVersion()), "the newest patch of the minor asked for")
+	g.Expect(cluster.Status.Version).To(Equal(toolchain.PlatformVersion()), "the newest patch of the minor asked for")
 	g.Expect(cluster.Status.ReadyNodes).To(BeEquivalentTo(3))
 	g.Expect(cluster.Status.DesiredNodes).To(BeEquivalentTo(3))
 	g.Expect(cluster.Status.NodePools).To(ConsistOf(kumov1.NodePoolStatus{Name: "default", Replicas: 3, ReadyReplicas: 3}))

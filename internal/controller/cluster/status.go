@@ -84,6 +84,14 @@ func (r *Reconciler) updateStatus(s *scope) {
 		if wasReady {
 			c.Status.Phase = kumov1.ClusterStarting
 		}
+		// A component failed: the cluster says which, and one that was
+		// Ready is degraded.
+		if cp != nil && cp.Reason == kumov1.ControlPlaneUnhealthyReason {
+			reason = cp.Reason
+			if wasReady {
+				c.Status.Phase = kumov1.ClusterDegraded
+			}
+		}
 		msg := "control plane is starting"
 		if cp != nil && cp.Message != "" {
 			msg = cp.Message

@@ -75,6 +75,10 @@ type Validator struct {
 	Decoder admission.Decoder
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Refusal, when set and not empty, refuses every create and growth
+	// with its message: the platform cannot take more now (its datastore
+	// is out of space), and saying so beats a create that fails half-way.
+	Refusal func() string
 }
 
 // +kubebuilder:rbac:groups=kumo.dev,resources=teamquotas,verbs=get;list;watch;create
@@ -93,6 +97,13 @@ var errRetry = errors.New("quota changed meanwhile")
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return admission.Allowed("")
+	}
+	if v.Refusal != nil {
+		if msg := v.Refusal(); msg != "" {
+			// Unavailable, not Forbidden: nobody lacks a right, the
+			// platform cannot take it now.
+			return admission.Errored(http.StatusServiceUnavailable, errors.New(msg))
+		}
 	}
 	cluster := &kumov1.Cluster{}
 	if err := v.Decoder.DecodeRaw(req.Object, cluster); err != nil {

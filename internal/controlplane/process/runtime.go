@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +59,8 @@ type Runtime struct {
 
 	mu      sync.Mutex
 	running map[types.UID]*instance
+	// changes tells the cluster controller of component events.
+	changes chan controlplane.Ref
 }
 
 var _ controlplane.Runtime = (*Runtime)(nil)
@@ -69,6 +72,8 @@ type instance struct {
 	port    int32
 	// team is the cluster's namespace: starts are bounded per team.
 	team string
+	// cluster is namespace/name, which labels the components' metrics.
+	cluster string
 	// cancel stops the start; done is closed when it has returned.
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -81,14 +86,49 @@ type instance struct {
 	procs []*process.Supervisor
 	// stopNodes stops the in-process kwok that plays the nodes' kubelets.
 	stopNodes func()
+	// wasReady: the API server answered /readyz once; failing it since is
+	// a problem, not a start.
+	wasReady bool
+	// events are the components' events not yet reported by Ensure.
+	events []controlplane.Event
 }
+
+// maxEvents are kept of a control plane between two Ensures; a component
+// that crash-loops makes many.
+const maxEvents = 20
 
 // New returns a runtime; nothing runs until Ensure.
 func New(opts Options) *Runtime {
 	if _, err := opts.Memory.read(); err != nil {
 		opts.Log.Info("Control planes start without a memory guard", "err", err)
 	}
-	return &Runtime{opts: opts, gate: newStartGate(opts.MaxStarting, opts.MaxStartingPerTeam), running: map[types.UID]*instance{}}
+	return &Runtime{
+		opts: opts, gate: newStartGate(opts.MaxStarting, opts.MaxStartingPerTeam), running: map[types.UID]*instance{},
+		changes: make(chan controlplane.Ref, 256),
+	}
+}
+
+var _ controlplane.Notifier = (*Runtime)(nil)
+
+// Changes delivers the clusters whose components failed, restarted or
+// recovered. A full channel drops the news: the periodic probe sees it.
+func (r *Runtime) Changes() <-chan controlplane.Ref { return r.changes }
+
+// onEvent keeps a component's event for the next Ensure of its cluster and
+// tells the controller.
+func (r *Runtime) onEvent(ref controlplane.Ref, inst *instance) func(process.Event) {
+	return func(e process.Event) {
+		inst.mu.Lock()
+		inst.events = append(inst.events, controlplane.Event{Warning: e.Warning, Reason: string(e.Reason), Message: e.Message})
+		if n := len(inst.events); n > maxEvents {
+			inst.events = inst.events[n-maxEvents:]
+		}
+		inst.mu.Unlock()
+		select {
+		case r.changes <- ref:
+		default:
+		}
+	}
 }
 
 // Ensure writes the cluster's certificates and kubeconfigs, starts its
@@ -126,7 +166,7 @@ func (r *Runtime) Ensure(ctx context.Context, spec controlplane.Spec) (controlpl
 			return controlplane.Status{}, err
 		}
 		startCtx, cancel := context.WithCancel(context.Background())
-		inst = &instance{version: bins.Version, port: spec.Port, team: spec.Cluster.Namespace, cancel: cancel, done: make(chan struct{})}
+		inst = &instance{version: bins.Version, port: spec.Port, team: spec.Cluster.Namespace, cluster: spec.Cluster.String(), cancel: cancel, done: make(chan struct{})}
 		r.running[spec.Cluster.UID] = inst
 		r.mu.Unlock()
 		r.gate.enter(inst, func() { r.start(startCtx, inst, spec, bins, dir, files) })
@@ -136,7 +176,60 @@ func (r *Runtime) Ensure(ctx context.Context, spec controlplane.Spec) (controlpl
 	if !inst.hasStarted() {
 		return controlplane.Status{Message: r.gate.waitingMessage(inst)}, nil
 	}
-	return probe(ctx, spec, files), nil
+	return inst.status(ctx, spec, files), nil
+}
+
+// status probes a started control plane and says which component is
+// unhealthy, with what happened to the components since the last call.
+func (i *instance) status(ctx context.Context, spec controlplane.Spec, files paths) controlplane.Status {
+	i.mu.Lock()
+	events := i.events
+	i.events = nil
+	var problems []string
+	apiserverLive := true
+	for _, p := range i.procs {
+		st := p.Status()
+		// A process that starts is not live yet, and has no problem.
+		if st.Problem == "" {
+			continue
+		}
+		if p.Kind() == process.KubeAPIServer {
+			apiserverLive = false
+		}
+		msg := string(p.Kind()) + " " + st.Problem
+		if st.CrashLooping && st.LogTail != "" {
+			lines := strings.Split(st.LogTail, "\n")
+			msg += "; last log line: " + lines[len(lines)-1]
+		}
+		problems = append(problems, msg)
+	}
+	wasReady := i.wasReady
+	i.mu.Unlock()
+
+	var st controlplane.Status
+	if apiserverLive {
+		// A hung API server is the supervisor's to find; asking it here
+		// would only hold this reconcile for the probe's timeout.
+		st = probe(ctx, spec, files)
+	}
+	if !st.Ready && wasReady && apiserverLive {
+		problems = append([]string{"kube-apiserver " + strings.TrimPrefix(st.Message, "API server ")}, problems...)
+	}
+	st.Problem = strings.Join(problems, "; ")
+	st.Events = events
+	if st.Problem != "" {
+		// Look again soon: the supervisor is at work.
+		st.ProbeAfter = 2 * time.Second
+		if st.Message == "" {
+			st.Message = st.Problem
+		}
+	}
+	if st.Ready {
+		i.mu.Lock()
+		i.wasReady = true
+		i.mu.Unlock()
+	}
+	return st
 }
 
 func (i *instance) hasStarted() bool {
@@ -228,14 +321,17 @@ func (r *Runtime) stop(uid types.UID) {
 		<-inst.done
 	}
 	r.gate.leave(inst)
-	// Stop in reverse start order: clients before the API server.
+	process.ForgetMetrics(inst.cluster)
+	// Stop in reverse start order: clients before the API server. Not
+	// under the lock: a supervisor's last event takes it.
 	inst.mu.Lock()
-	defer inst.mu.Unlock()
-	if inst.stopNodes != nil {
-		inst.stopNodes()
+	stopNodes, procs := inst.stopNodes, slices.Clone(inst.procs)
+	inst.mu.Unlock()
+	if stopNodes != nil {
+		stopNodes()
 	}
-	for i := len(inst.procs) - 1; i >= 0; i-- {
-		inst.procs[i].Stop()
+	for i := len(procs) - 1; i >= 0; i-- {
+		procs[i].Stop()
 	}
 }
 
@@ -357,8 +453,18 @@ const startSlotTimeout = time.Minute
 // It is called by the start gate once the control plane may start.
 func (r *Runtime) start(ctx context.Context, inst *instance, spec controlplane.Spec, bins *toolchain.KubernetesBinaries, dir string, p paths) {
 	log := r.opts.Log.WithValues("cluster", spec.Cluster.String())
-	specs := r.specs(spec, bins, dir, p)
+	specs, err := r.specs(spec, bins, dir, p)
 	inst.mu.Lock()
+	if err != nil {
+		inst.started, inst.err = true, err
+		inst.mu.Unlock()
+		close(inst.done)
+		r.gate.leave(inst)
+		return
+	}
+	for i := range specs {
+		specs[i].OnEvent = r.onEvent(spec.Cluster, inst)
+	}
 	if inst.stopped {
 		// Stopped before its turn came (or even before it was in line).
 		inst.mu.Unlock()
@@ -422,13 +528,29 @@ func (r *Runtime) supervise(log logr.Logger, s process.Spec) (*process.Superviso
 	return process.Supervise(log, s)
 }
 
-// specs are the processes of a control plane, the API server first.
-func (r *Runtime) specs(spec controlplane.Spec, bins *toolchain.KubernetesBinaries, dir string, p paths) []process.Spec {
+// specs are the processes of a control plane, the API server first, each
+// with its kind's probes.
+func (r *Runtime) specs(spec controlplane.Spec, bins *toolchain.KubernetesBinaries, dir string, p paths) ([]process.Spec, error) {
 	name := spec.Cluster.String()
 	logDir := filepath.Join(dir, "logs")
+	apiserverHealth, err := r.apiserverHealth(spec, p)
+	if err != nil {
+		return nil, err
+	}
+	// The controller-manager and scheduler serve only their health checks,
+	// on loopback ports taken afresh at each start of the control plane.
+	kcmHealth, kcmPort, err := ComponentHealth(process.KubeControllerManager)
+	if err != nil {
+		return nil, err
+	}
+	schedHealth, schedPort, err := ComponentHealth(process.KubeScheduler)
+	if err != nil {
+		return nil, err
+	}
 	return []process.Spec{
 		{
 			Name: name + " kube-apiserver", Path: bins.APIServer, LogFile: filepath.Join(logDir, "kube-apiserver.log"),
+			Kind: process.KubeAPIServer, Cluster: name, Health: apiserverHealth,
 			Args: []string{
 				"--etcd-servers=" + strings.Join(r.opts.EtcdEndpoints, ","),
 				"--etcd-prefix=" + controlplane.EtcdPrefix(spec.Cluster.UID),
@@ -461,6 +583,7 @@ func (r *Runtime) specs(spec controlplane.Spec, bins *toolchain.KubernetesBinari
 		},
 		{
 			Name: name + " kube-controller-manager", Path: bins.ControllerManager, LogFile: filepath.Join(logDir, "kube-controller-manager.log"),
+			Kind: process.KubeControllerManager, Cluster: name, Health: kcmHealth,
 			Args: []string{
 				"--kubeconfig=" + p.kcmKubeconfig,
 				"--authentication-kubeconfig=" + p.kcmKubeconfig,
@@ -470,7 +593,8 @@ func (r *Runtime) specs(spec controlplane.Spec, bins *toolchain.KubernetesBinari
 				"--use-service-account-credentials=true",
 				"--leader-elect=false",
 				"--bind-address=127.0.0.1",
-				"--secure-port=0",
+				fmt.Sprintf("--secure-port=%d", kcmPort),
+				"--cert-dir=" + filepath.Join(dir, "pki", "kube-controller-manager"),
 				"--profiling=false",
 				// node-lifecycle removes the not-ready taint of new nodes.
 				"--controllers=" + strings.Join(tenantControllers, ","),
@@ -479,18 +603,60 @@ func (r *Runtime) specs(spec controlplane.Spec, bins *toolchain.KubernetesBinari
 		},
 		{
 			Name: name + " kube-scheduler", Path: bins.Scheduler, LogFile: filepath.Join(logDir, "kube-scheduler.log"),
+			Kind: process.KubeScheduler, Cluster: name, Health: schedHealth,
 			Args: []string{
 				"--kubeconfig=" + p.schedKubeconfig,
 				"--authentication-kubeconfig=" + p.schedKubeconfig,
 				"--authorization-kubeconfig=" + p.schedKubeconfig,
 				"--leader-elect=false",
 				"--bind-address=127.0.0.1",
-				"--secure-port=0",
+				fmt.Sprintf("--secure-port=%d", schedPort),
+				"--cert-dir=" + filepath.Join(dir, "pki", "kube-scheduler"),
 				"--profiling=false",
 			},
 			Env: goEnv("30MiB"),
 		},
+	}, nil
+}
+
+// apiserverHealth probes a tenant API server as its admin.
+func (r *Runtime) apiserverHealth(spec controlplane.Spec, p paths) (*process.Health, error) {
+	probes, err := process.ProbesFor(process.KubeAPIServer)
+	if err != nil {
+		return nil, err
 	}
+	cert, err := tls.LoadX509KeyPair(p.adminCert, p.adminKey)
+	if err != nil {
+		return nil, fmt.Errorf("loading the admin certificate of %s: %w", spec.Cluster, err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(spec.CACertPEM)
+	return &process.Health{
+		Probes: probes, BaseURL: fmt.Sprintf("https://%s:%d", spec.Host, spec.Port),
+		TLS: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+	}, nil
+}
+
+// ComponentHealth picks a loopback port for the health server of a
+// controller-manager or scheduler.
+// The component serves a self-signed certificate and /healthz to anyone
+// (its --authorization-always-allow-paths), so the check skips
+// verification: it asks a loopback port for nothing secret.
+func ComponentHealth(kind process.Kind) (*process.Health, int, error) {
+	probes, err := process.ProbesFor(kind)
+	if err != nil {
+		return nil, 0, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, 0, fmt.Errorf("finding a port for the %s health server: %w", kind, err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	return &process.Health{
+		Probes: probes, BaseURL: fmt.Sprintf("https://127.0.0.1:%d", port),
+		TLS: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, //nolint:gosec // loopback health check, see above
+	}, port, nil
 }
 
 // startNodes runs kwok in this process to play the kubelets of the

@@ -54,6 +54,17 @@ func (c *Console) Restarted(spec process.Spec, exit error) {
 	c.Printf("%s exited (%s), restarting it; log: %s", spec.Name, process.ExitReason(exit), spec.LogFile)
 }
 
+// ComponentEvent is a process.Spec.OnEvent for the platform's own
+// components: a hung or crash-looping etcd or API server stops the whole
+// platform, so the person who ran `kumo up` hears of it and of its
+// recovery. Restarts are Restarted's.
+func (c *Console) ComponentEvent(e process.Event) {
+	if e.Reason == process.Restarted {
+		return
+	}
+	c.Printf("%s; log: %s", e.Message, e.Spec.LogFile)
+}
+
 // Watch makes the console report Cluster changes from mgr's cache while mgr
 // runs (as leader: only the leader's clusters change).
 func (c *Console) Watch(mgr manager.Manager) error {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
+	"github.com/kumo-dev/kumo/internal/catalog"
 	"github.com/kumo-dev/kumo/internal/cli/cmdutil"
 )
 
@@ -83,6 +84,10 @@ func describe(w io.Writer, f *cmdutil.Factory, cl *kumov1.Cluster, machines []ku
 	p("Namespace:   %s\n", cl.Namespace)
 	p("Phase:       %s\n", cmdutil.OrNone(string(cl.Status.Phase)))
 	p("Version:     %s (running %s)\n", cl.Spec.Version, cmdutil.OrNone(cl.Status.Version))
+	// The tenant hears of an aging release here, not only in Conditions.
+	if c := meta.FindStatusCondition(cl.Status.Conditions, kumov1.VersionSupportedCondition); c != nil && c.Reason != catalog.ReasonSupported {
+		p("Support:     %s\n", c.Message)
+	}
 	switch region := cl.EffectiveRegion(); {
 	case cl.Status.MigratingTo != "":
 		p("Region:      %s, migrating to %s (`kumoctl migrate status %s`)\n", region, cl.Status.MigratingTo, cl.Name)

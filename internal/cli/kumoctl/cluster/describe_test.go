@@ -117,3 +117,42 @@ func TestDescribeEvacuations(t *testing.T) {
 	g.Expect(strings.Fields(lines[2])).To(Equal([]string{"2m", "demo-default-9qz4m", "tokyo-1/hv-01", "42%", "demo-default-3", "moving"}))
 	g.Expect(strings.Fields(lines[3])).To(Equal([]string{"5h", "demo-default-q8w2z", "tokyo-1/hv-04", "32%", "demo-default-b5n8c", "done"}))
 }
+
+// TestDescribeSupport: a cluster on an aging release says so under its
+// version; one on a supported release adds no line.
+func TestDescribeSupport(t *testing.T) {
+	tests := map[string]struct {
+		cond *metav1.Condition // the cluster's VersionSupported
+		want string            // the line after Version, "" for none
+	}{
+		"deprecated": {
+			cond: &metav1.Condition{Type: kumov1.VersionSupportedCondition, Status: metav1.ConditionFalse, Reason: "Deprecated",
+				Message: "Kubernetes 1.36.3 is deprecated; support ends on 2027-06-28; upgrade to 1.37"},
+			want: "Support:     Kubernetes 1.36.3 is deprecated; support ends on 2027-06-28; upgrade to 1.37\n",
+		},
+		"supported":  {cond: &metav1.Condition{Type: kumov1.VersionSupportedCondition, Status: metav1.ConditionTrue, Reason: "Supported", Message: "Kubernetes 1.36.3 is Supported"}},
+		"no catalog": {},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			objs := cmdtest.World()
+			for _, o := range objs {
+				if c, ok := o.(*kumov1.Cluster); ok && c.Name == "demo" && tc.cond != nil {
+					tc.cond.LastTransitionTime = metav1.NewTime(cmdtest.Now)
+					c.Status.Conditions = append(c.Status.Conditions, *tc.cond)
+				}
+			}
+			env := cmdtest.New(t, objs...)
+			g.Expect(describeRun(context.Background(), &DescribeOptions{f: env.F, Name: "demo"})).To(Succeed())
+			out := env.Out.String()
+			_, afterVersion, _ := strings.Cut(out, "\nVersion:")
+			_, next, _ := strings.Cut(afterVersion, "\n")
+			if tc.want == "" {
+				g.Expect(out).NotTo(ContainSubstring("Support:"))
+				return
+			}
+			g.Expect(next).To(HavePrefix(tc.want))
+		})
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -175,13 +174,9 @@ func (m *Manager) Stop(t testing.TB) {
 	})
 }
 
-// Version is the Kubernetes minor the toolchain builds, e.g. "1.36", as a
-// tenant writes it in a Cluster.
-func Version() string {
-	v := strings.TrimPrefix(toolchain.DefaultVersion(), "v")
-	parts := strings.SplitN(v, ".", 3)
-	return parts[0] + "." + parts[1]
-}
+// Version is the Kubernetes minor the platform runs, e.g. "1.36", as a
+// tenant writes it in a Cluster: the tests' clusters need no other build.
+func Version() string { return toolchain.PlatformMinor }
 
 var logOnce sync.Once
 
