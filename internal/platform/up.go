@@ -329,7 +329,10 @@ func Up(ctx context.Context, o Options) error {
 		Provider: cloud.Limit(simCloud, SimAPILimit.QPS*0.8, SimAPILimit.Burst/2), ProviderName: "sim", Sim: simCloud,
 		MetricsAddr: cfg.MetricsBindAddress, HealthAddr: cfg.HealthProbeBindAddress, PprofAddr: o.PprofAddr,
 		AdmissionRefusal: space.refusal,
-		LeaderElection:   true, LeaderElectionNamespace: "kumo-system", LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, Log: o.Log,
+		// With --prometheus the evacuation controller reads steal from its
+		// recording rules, as in production; without, from the sim.
+		PrometheusURL:  promURL,
+		LeaderElection: true, LeaderElectionNamespace: "kumo-system", LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, Log: o.Log,
 	}
 	if cfg.Fidelity == FidelityScale {
 		mo.Runtime, mo.Nodes = cpscale.New(), nodescale.New(0)
