@@ -135,7 +135,7 @@ func TestLimits(t *testing.T) {
 
 // A whole region noisy at once: no more than maxPerHour start, the
 // longest sufferers first, whatever order they are listed in.
-func TestStorm(t *testing.T) {
+func TestDecideStorm(t *testing.T) {
 	var cs []Candidate
 	for i := range 20 {
 		// Listed newest first; node i suffers since i minutes after the oldest.
