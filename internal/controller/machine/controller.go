@@ -29,6 +29,7 @@ import (
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/cloud"
 	"github.com/kumo-dev/kumo/internal/controller/internal/fairqueue"
+	"github.com/kumo-dev/kumo/internal/controller/internal/machines"
 	"github.com/kumo-dev/kumo/internal/controller/internal/status"
 	"github.com/kumo-dev/kumo/internal/nodes"
 )
@@ -244,7 +245,7 @@ func (r *Reconciler) reconcileVM(ctx context.Context, m *kumov1.Machine, cluster
 	}
 	if srv == nil {
 		var err error
-		srv, err = r.Provider.GetServer(ctx, m.Spec.Region, serverID(m.Spec.ProviderID))
+		srv, err = r.Provider.GetServer(ctx, m.Spec.Region, machines.ServerID(m.Spec.ProviderID))
 		if cloud.IsNotFound(err) {
 			m.Status.Phase = kumov1.MachineFailed
 			setCondition(m, kumov1.VMReadyCondition, false, kumov1.CloudErrorReason, "the VM was deleted outside Kumo")
@@ -341,7 +342,7 @@ func (r *Reconciler) deleteVMs(ctx context.Context, m *kumov1.Machine, cluster *
 	if cloud.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("listing VMs of %s: %w", m.Name, err)
 	}
-	if id := serverID(m.Spec.ProviderID); m.Spec.ProviderID != "" && !slices.ContainsFunc(found, func(s cloud.Server) bool { return s.ID == id }) {
+	if id := machines.ServerID(m.Spec.ProviderID); m.Spec.ProviderID != "" && !slices.ContainsFunc(found, func(s cloud.Server) bool { return s.ID == id }) {
 		srv, err := r.Provider.GetServer(ctx, m.Spec.Region, id)
 		switch {
 		case err == nil:

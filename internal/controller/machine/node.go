@@ -3,7 +3,6 @@ package machine
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -107,9 +106,4 @@ func (r *Reconciler) drain(ctx context.Context, m *kumov1.Machine, cluster *kumo
 		r.removalEvent(m, cluster, corev1.EventTypeNormal, "Drained", "Drained and removed node %s", m.Name)
 	}
 	return d.Done, d.Message, nil
-}
-
-// serverID takes the server ID from "<provider>://<region>/<id>".
-func serverID(providerID string) string {
-	return providerID[strings.LastIndexByte(providerID, '/')+1:]
 }

@@ -18,6 +18,7 @@ import (
 
 	kumov1 "github.com/kumo-dev/kumo/api/v1alpha1"
 	"github.com/kumo-dev/kumo/internal/controller/internal/ctrltest"
+	"github.com/kumo-dev/kumo/internal/controller/internal/machines"
 )
 
 // TestMigration takes one 4-node cluster, running 8 pods under a
@@ -306,12 +307,12 @@ func testRestarts(t, parent *testing.T, env *ctrltest.Env, st ctrltest.State, mg
 		env.Get(g, m)
 		g.Expect(m.Status.Phase).To(Equal(kumov1.MigrationCompleted))
 	}).Should(Succeed())
-	machines := env.Machines(g, cluster)
-	g.Expect(machines).To(HaveLen(5))
+	ms := env.Machines(g, cluster)
+	g.Expect(ms).To(HaveLen(5))
 	var ids, vms []string
-	for _, mc := range machines {
+	for _, mc := range ms {
 		g.Expect(mc.Spec.Region).To(Equal("tokyo-1"))
-		ids = append(ids, serverID(mc.Spec.ProviderID))
+		ids = append(ids, machines.ServerID(mc.Spec.ProviderID))
 	}
 	for _, s := range ctrltest.Servers(g, mgr.Sim, "tokyo-1", cluster) {
 		vms = append(vms, s.ID)
@@ -358,16 +359,6 @@ func waitReady(g Gomega, env *ctrltest.Env, cluster *kumov1.Cluster) {
 		env.Get(g, cluster)
 		g.Expect(cluster.Status.Phase).To(Equal(kumov1.ClusterReady))
 	}).Should(Succeed())
-}
-
-// serverID takes the server ID from "sim://<region>/<id>".
-func serverID(providerID string) string {
-	for i := len(providerID) - 1; i >= 0; i-- {
-		if providerID[i] == '/' {
-			return providerID[i+1:]
-		}
-	}
-	return providerID
 }
 
 // metric reads a gauge's value, or a histogram's sample count, from the
